@@ -1,0 +1,440 @@
+"""Verify AWS Signature Version 4 requests, in the header form and the presigned query form.
+
+Follows the AWS General Reference "Create a signed AWS API request" (canonical request,
+string to sign, HMAC key chain) and "Authenticating requests: using query parameters",
+as botocore's `SigV4Auth` and `SigV4QueryAuth` sign them (`sts_iam_contract.md` §1.5).
+The path is the one received, still percent-encoded: it is normalised (dot segments and
+empty segments removed) and each segment URI-encoded once more, which is the "encode
+twice" rule for non-S3 services. Errors carry AWS's codes (`reason`) and messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from urllib.parse import quote, unquote_to_bytes
+
+from bridge.errors import AuthenticationFailed
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+TERMINATOR = "aws4_request"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+MAX_PRESIGNED_EXPIRES = 604800
+_AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_CREDENTIAL = re.compile(r"[^/]+/\d{8}/[^/]*/[^/]+/aws4_request")
+_UNRESERVED = "-_.~"
+_INVALID_KEY = "The security token included in the request is invalid"
+_QUERY_REQUIRED = (
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+
+
+class SigV4Error(AuthenticationFailed):
+    """A SigV4 check failed; `reason` (also `code`) is the AWS error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+    @property
+    def code(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request as received: raw path and query, headers, exact body bytes."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        lowered: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+        object.__setattr__(self, "headers", MappingProxyType(lowered))
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the request, as the credential scope and the signature show it."""
+
+    access_key_id: str
+    region: str
+    service: str
+    security_token: str | None
+    signed_at: datetime
+
+
+KeyLookup = Callable[[str, str | None], str | None]
+"""(access key id, security token or None) → the secret, or None when unknown or inactive."""
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    access_key_id: str
+    scope_date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    signed_at: datetime
+    security_token: str | None
+    expires: int | None  # None for the Authorization header form
+
+    @property
+    def amz_date(self) -> str:
+        return self.signed_at.strftime(_AMZ_DATE_FORMAT)
+
+    @property
+    def scope(self) -> str:
+        return f"{self.scope_date}/{self.region}/{self.service}/{TERMINATOR}"
+
+
+def derive_signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """kSigning = HMAC chain over date, region, service and `aws4_request`."""
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, TERMINATOR):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+class SigningKeyCache:
+    """A bounded LRU of derived signing keys, keyed by the sha256 of the secret."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._keys: OrderedDict[tuple[bytes, str, str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def get(self, secret: str, date: str, region: str, service: str) -> bytes:
+        ident = (hashlib.sha256(secret.encode()).digest(), date, region, service)
+        with self._lock:
+            if ident in self._keys:
+                self._keys.move_to_end(ident)
+                return self._keys[ident]
+        key = derive_signing_key(secret, date, region, service)
+        with self._lock:
+            self._keys[ident] = key
+            while len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+        return key
+
+
+def verify(
+    request: SignedRequest,
+    lookup: KeyLookup,
+    *,
+    now: datetime,
+    services: Collection[str] = ("iam", "sts"),
+    max_skew: timedelta = timedelta(minutes=15),
+    signing_keys: SigningKeyCache | None = None,
+) -> Caller:
+    """Check the signature of `request` and return who signed it, or raise `SigV4Error`."""
+    if now.tzinfo is None:
+        raise ValueError("verify needs a timezone-aware `now`")
+    parsed = _parse(request)
+    _check_scope(parsed, services)
+    _check_time(parsed, now, max_skew)
+    payload_hash = _payload_hash(request, parsed)
+    secret = lookup(parsed.access_key_id, parsed.security_token)
+    if secret is None:
+        raise SigV4Error("InvalidClientTokenId", _INVALID_KEY)
+    scope = (parsed.scope_date, parsed.region, parsed.service)
+    key = signing_keys.get(secret, *scope) if signing_keys else derive_signing_key(secret, *scope)
+    presigned = parsed.expires is not None
+    creq = canonical_request(request, parsed.signed_headers, payload_hash, presigned=presigned)
+    expected = hmac.new(key, string_to_sign(parsed.amz_date, parsed.scope, creq).encode(), "sha256")
+    if not hmac.compare_digest(expected.hexdigest().encode(), parsed.signature.encode()):
+        raise _mismatch(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method."
+        )
+    return Caller(
+        parsed.access_key_id, parsed.region, parsed.service, parsed.security_token, parsed.signed_at
+    )
+
+
+def string_to_sign(amz_date: str, scope: str, creq: str) -> str:
+    digest = hashlib.sha256(creq.encode()).hexdigest()
+    return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
+
+
+def canonical_request(
+    request: SignedRequest, signed_headers: tuple[str, ...], payload_hash: str, *, presigned: bool
+) -> str:
+    """METHOD, URI, query, headers (each `name:value\\n`), signed header list, payload hash."""
+    headers = "".join(f"{name}:{_header_value(request, name)}\n" for name in signed_headers)
+    parts = (
+        request.method,
+        canonical_uri(request.path),
+        canonical_query(request.query, presigned=presigned),
+        headers,
+        ";".join(signed_headers),
+        payload_hash,
+    )
+    return "\n".join(parts)
+
+
+def canonical_uri(raw_path: str) -> str:
+    """Remove `.`, `..` and empty segments, then URI-encode each received segment again."""
+    segments: list[str] = []
+    for segment in raw_path.split("/"):
+        if segment == "..":
+            segments = segments[:-1]
+        elif segment not in ("", "."):
+            segments.append(quote(segment, safe=_UNRESERVED))
+    trailing = "/" if raw_path.endswith("/") and segments else ""
+    return "/" + "/".join(segments) + trailing
+
+
+def canonical_query(raw_query: str, *, presigned: bool) -> str:
+    """Decode, re-encode with the RFC 3986 unreserved set, sort by name then value."""
+    pairs = [
+        (quote(name, safe=_UNRESERVED), quote(value, safe=_UNRESERVED))
+        for name, value in _query_pairs(raw_query)
+        if not (presigned and name == b"X-Amz-Signature")
+    ]
+    return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def _header_value(request: SignedRequest, name: str) -> str:
+    value = request.header(name)
+    if value is None:
+        raise _mismatch(f"signed header `{name}` is not in the request")
+    return " ".join(value.split())
+
+
+def _query_pairs(raw_query: str) -> list[tuple[bytes, bytes]]:
+    pairs: list[tuple[bytes, bytes]] = []
+    for piece in raw_query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
+    return pairs
+
+
+def _incomplete(message: str) -> SigV4Error:
+    return SigV4Error("IncompleteSignature", message)
+
+
+def _mismatch(message: str) -> SigV4Error:
+    return SigV4Error("SignatureDoesNotMatch", message)
+
+
+def _parse(request: SignedRequest) -> _Parsed:
+    authorization = request.header("authorization")
+    params: dict[str, list[str]] = {}
+    for name, value in _query_pairs(request.query):
+        params.setdefault(name.decode(errors="replace"), []).append(value.decode(errors="replace"))
+    if authorization is None and "X-Amz-Algorithm" not in params:
+        raise SigV4Error("MissingAuthenticationToken", "Request is missing Authentication Token")
+    if authorization is not None and "X-Amz-Algorithm" in params:
+        raise _incomplete(
+            "only one auth mechanism allowed: the Authorization header "
+            "or the `X-Amz-Algorithm` query parameter, not both"
+        )
+    if authorization is not None:
+        return _parse_header(request, authorization, params)
+    return _parse_query(params)
+
+
+def _parse_header(
+    request: SignedRequest, authorization: str, params: dict[str, list[str]]
+) -> _Parsed:
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise _incomplete(f"unsupported AWS 'algorithm' `{algorithm}`, expected `{ALGORITHM}`")
+    fields = _auth_fields(rest)
+    missing = [
+        name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)
+    ]
+    if missing:
+        needed = ", ".join(f"'{name}'" for name in missing)
+        raise _incomplete(f"Authorization header requires {needed} parameter")
+    signed = _signed_headers(fields["SignedHeaders"], "SignedHeaders")
+    token = request.header("x-amz-security-token")
+    if token is not None and "x-amz-security-token" not in signed:
+        raise _incomplete("the `x-amz-security-token` header must be among the signed headers")
+    return _scoped(
+        fields["Credential"],
+        signed,
+        fields["Signature"],
+        _header_date(request, signed),
+        token if token is not None else _param(params, "X-Amz-Security-Token"),
+        None,
+    )
+
+
+def _parse_query(params: dict[str, list[str]]) -> _Parsed:
+    algorithm = _param(params, "X-Amz-Algorithm")
+    if algorithm != ALGORITHM:
+        raise _incomplete(f"unsupported X-Amz-Algorithm `{algorithm}`, expected `{ALGORITHM}`")
+    missing = [name for name in _QUERY_REQUIRED if not _param(params, name)]
+    if missing:
+        raise _incomplete(f"AWS query-string parameters must include {', '.join(missing)}")
+    found = {name: _param(params, name) or "" for name in _QUERY_REQUIRED}
+    return _scoped(
+        found["X-Amz-Credential"],
+        _signed_headers(found["X-Amz-SignedHeaders"], "X-Amz-SignedHeaders"),
+        found["X-Amz-Signature"],
+        _amz_date(found["X-Amz-Date"]),
+        _param(params, "X-Amz-Security-Token"),
+        _expires(found["X-Amz-Expires"]),
+    )
+
+
+def _auth_fields(rest: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name] = value
+    return fields
+
+
+def _param(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise _incomplete(f"query parameter `{name}` appears more than once")
+    return values[0] if values else None
+
+
+def _scoped(
+    credential: str,
+    signed: tuple[str, ...],
+    signature: str,
+    signed_at: datetime,
+    token: str | None,
+    expires: int | None,
+) -> _Parsed:
+    parts = credential.split("/")
+    if not _CREDENTIAL.fullmatch(credential):
+        raise _incomplete(
+            f"credential `{credential}` is not of the form "
+            f"`<access key id>/<yyyymmdd>/<region>/<service>/{TERMINATOR}`"
+        )
+    key, date, region, service, _ = parts
+    return _Parsed(key, date, region, service, signed, signature, signed_at, token, expires)
+
+
+def _signed_headers(value: str, field: str) -> tuple[str, ...]:
+    names = tuple(value.split(";"))
+    if not all(names):
+        raise _incomplete(f"{field} `{value}` has an empty header name")
+    if "host" not in names:
+        raise _incomplete(f"{field} `{value}` must include `host`")
+    return names
+
+
+def _header_date(request: SignedRequest, signed: tuple[str, ...]) -> datetime:
+    for name, parse in (("x-amz-date", _amz_date), ("date", _http_date)):
+        value = request.header(name)
+        if value is not None:
+            if name not in signed:
+                raise _incomplete(f"the `{name}` header must be among the signed headers")
+            return parse(value)
+    raise _incomplete(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header"
+    )
+
+
+def _amz_date(value: str) -> datetime:
+    if not _AMZ_DATE.fullmatch(value):
+        raise _incomplete(f"X-Amz-Date `{value}` must be in ISO-8601 basic format yyyyMMddTHHmmssZ")
+    try:
+        return datetime.strptime(value, _AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise _incomplete(f"X-Amz-Date `{value}` is not a valid date and time") from exc
+
+
+def _http_date(value: str) -> datetime:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError) as exc:
+        raise _incomplete(f"Date header `{value}` is not an RFC 7231 date") from exc
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _expires(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PRESIGNED_EXPIRES:
+        raise _incomplete(
+            f"X-Amz-Expires `{value}` must be a whole number of seconds "
+            f"from 1 to {MAX_PRESIGNED_EXPIRES}"
+        )
+    return int(value)
+
+
+def _check_scope(parsed: _Parsed, services: Collection[str]) -> None:
+    if parsed.service not in services:
+        wanted = ", ".join(f"'{name}'" for name in sorted(services))
+        raise _mismatch(f"Credential should be scoped to correct service: {wanted}")
+    if not parsed.region:
+        raise _mismatch("Credential should be scoped to a valid region")
+    if parsed.scope_date != parsed.amz_date[:8]:
+        raise _mismatch(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{parsed.scope_date}' != '{parsed.amz_date[:8]}', "
+            f"from '{parsed.amz_date}'",
+        )
+
+
+def _check_time(parsed: _Parsed, now: datetime, max_skew: timedelta) -> None:
+    """AWS allows 15 minutes of skew; a presigned URL lives until X-Amz-Expires instead."""
+    skew, stamp = f"{max_skew.total_seconds() / 60:g} min.", parsed.amz_date
+    if parsed.signed_at > now + max_skew:
+        raise _mismatch(
+            f"Signature not yet current: {stamp} is still later than "
+            f"{_fmt(now + max_skew)} ({_fmt(now)} + {skew})"
+        )
+    if parsed.expires is None and parsed.signed_at < now - max_skew:
+        raise _mismatch(
+            f"Signature expired: {stamp} is now earlier than "
+            f"{_fmt(now - max_skew)} ({_fmt(now)} - {skew})"
+        )
+    end = parsed.signed_at + timedelta(seconds=parsed.expires or 0)
+    if parsed.expires is not None and now > end:
+        message = f"Request has expired: valid until {_fmt(end)}, now {_fmt(now)}"
+        raise SigV4Error("RequestExpired", message)
+
+
+def _payload_hash(request: SignedRequest, parsed: _Parsed) -> str:
+    computed = hashlib.sha256(request.body).hexdigest()
+    declared = request.header("x-amz-content-sha256")
+    if declared is None or "x-amz-content-sha256" not in parsed.signed_headers:
+        return computed
+    if declared == UNSIGNED_PAYLOAD and parsed.expires is not None:
+        return UNSIGNED_PAYLOAD
+    if declared != computed:
+        rule = (
+            "is accepted only for presigned query requests"
+            if declared == UNSIGNED_PAYLOAD
+            else f"does not match the sha256 of the body `{computed}`"
+        )
+        raise _mismatch(f"x-amz-content-sha256 `{declared}` {rule}")
+    return computed
+
+
+def _fmt(when: datetime) -> str:
+    return when.astimezone(UTC).strftime(_AMZ_DATE_FORMAT)

@@ -1,0 +1,164 @@
+"""Statements prepared for evaluation, and the index that finds them by action.
+
+An `Entry` is a statement placed in a `PolicySet` (with its policy id, kind and
+order); it reports its `MatchedStatement`, built once. The `ActionIndex` files
+entries by exact action name, by service prefix (wildcard actions) and in a global
+bucket (`*`, wildcard services, `NotAction`), so a decision only looks at the
+statements that can match the action.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from bridge.policy.conditions import Condition, UnevaluableError
+from bridge.policy.matching import has_wildcard
+from bridge.policy.model import MatchedStatement, Principal
+from bridge.policy.statement import DENY, Statement
+
+NO_MATCH = 0
+STATIC_MATCH = 1
+DYNAMIC = 2
+
+
+class Trace:
+    """What one evaluation collects besides the matched statements."""
+
+    __slots__ = ("missing", "unevaluable")
+
+    def __init__(self) -> None:
+        self.missing: list[str] = []
+        self.unevaluable: list[MatchedStatement] = []
+
+
+class Entry:
+    """One statement of one policy in a policy set."""
+
+    __slots__ = ("actions", "conditions", "is_deny", "matched", "order", "principals", "resources")
+
+    def __init__(self, statement: Statement, policy_id: str, kind: str, order: int) -> None:
+        self.actions = statement.actions
+        resources = statement.resources
+        self.resources = None if resources is None or resources.matches_all else resources
+        self.principals = statement.principals
+        self.conditions = statement.conditions
+        self.is_deny = statement.effect == DENY
+        self.order = order
+        self.matched = MatchedStatement(
+            policy_id, kind, statement.index, statement.sid, statement.effect
+        )
+
+    @property
+    def unconditional(self) -> bool:
+        """Whether the statement applies whenever its action and static resource match."""
+        return not self.conditions and self.principals is None
+
+    def context_keys(self) -> set[str]:
+        """The lowercased request keys that can change whether this statement applies."""
+        keys = self.resources.context_keys() if self.resources is not None else set()
+        for condition in self.conditions:
+            keys |= condition.context_keys()
+        return keys
+
+    def resource_state(self, resource: str) -> int:
+        """`STATIC_MATCH`, `NO_MATCH`, or `DYNAMIC` when variables must be resolved per request."""
+        resources = self.resources
+        if resources is None:
+            return STATIC_MATCH
+        if resources.dynamic:
+            return DYNAMIC
+        listed = resource in resources.exact or (
+            resources.regex is not None and resources.regex.fullmatch(resource) is not None
+        )
+        return STATIC_MATCH if listed != resources.negated else NO_MATCH
+
+    def applies(
+        self,
+        resource: str,
+        context: Mapping[str, object],
+        principal: Principal | None,
+        missing: list[str],
+    ) -> bool:
+        """Whether the statement applies (its action is already known to match)."""
+        if self.principals is not None and not self.principals.matches(principal):
+            return False
+        if self.resources is not None and not self.resources.matches(resource, context, missing):
+            return False
+        return self.conditions_hold(context, missing)
+
+    def conditions_hold(self, context: Mapping[str, object], missing: list[str]) -> bool:
+        conditions = self.conditions
+        for position, condition in enumerate(conditions):
+            if not condition.holds(context, missing):
+                _note_missing(conditions[position + 1 :], context, missing)
+                return False
+        return True
+
+
+def _note_missing(
+    conditions: tuple[Condition, ...], context: Mapping[str, object], missing: list[str]
+) -> None:
+    """Report the keys the remaining conditions would also need, whatever their order."""
+    for condition in conditions:
+        try:
+            condition.holds(context, missing)
+        except UnevaluableError:
+            continue
+
+
+def applying(
+    entries: Iterable[tuple[Entry, bool]],
+    resource: str,
+    context: Mapping[str, object],
+    principal: Principal | None,
+    trace: Trace,
+) -> list[MatchedStatement]:
+    """The statements that apply among `(entry, resource already matched)` pairs."""
+    missing = trace.missing
+    found: list[MatchedStatement] = []
+    for entry, resource_matched in entries:
+        try:
+            if resource_matched:
+                if entry.principals is not None and not entry.principals.matches(principal):
+                    continue
+                if entry.conditions and not entry.conditions_hold(context, missing):
+                    continue
+            elif not entry.applies(resource, context, principal, missing):
+                continue
+        except UnevaluableError:
+            if entry.is_deny:
+                trace.unevaluable.append(entry.matched)
+            continue
+        found.append(entry.matched)
+    return found
+
+
+class ActionIndex:
+    """Entries filed by the actions they can match."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self._exact: dict[str, list[Entry]] = defaultdict(list)
+        self._by_service: dict[str, list[Entry]] = defaultdict(list)
+        self._anywhere: list[Entry] = []
+        for entry in entries:
+            self._file(entry)
+
+    def _file(self, entry: Entry) -> None:
+        if entry.actions.services() is None:
+            self._anywhere.append(entry)
+            return
+        for action in entry.actions.exact:
+            self._exact[action].append(entry)
+        wild = {p.partition(":")[0] for p in entry.actions.patterns if has_wildcard(p)}
+        for service in wild:
+            self._by_service[service].append(entry)
+
+    def candidates(self, action: str) -> list[Entry]:
+        """Entries whose `Action`/`NotAction` matches the lowercased `action`, in order."""
+        found = {id(entry): entry for entry in self._exact.get(action, ())}
+        service = action.partition(":")[0]
+        for entry in (*self._by_service.get(service, ()), *self._anywhere):
+            if id(entry) not in found and entry.actions.matches(action):
+                found[id(entry)] = entry
+        return sorted(found.values(), key=lambda entry: entry.order)

@@ -1,0 +1,491 @@
+"""IAM access keys, login profiles, the account password policy and virtual MFA devices.
+
+Actions that take an optional `UserName` act on the caller when it is left out; for
+the root account that means its own access keys and MFA devices (IAM allows root
+access keys but advises against them).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+from dataclasses import replace
+from typing import Any
+
+from bridge.directory import ids
+from bridge.directory.keys import MAX_KEYS_PER_USER
+from bridge.directory.passwords import PasswordPolicy
+from bridge.directory.sealing import access_key_context
+from bridge.errors import AccessDenied, AuthenticationFailed, InvalidInput, LimitExceeded, NotFound
+from bridge.query.errors import QueryError
+from bridge.query.iam import (
+    IAM,
+    PAGING,
+    TAGS,
+    name_field,
+    paginate,
+    path_field,
+    tags_shape,
+    user_shape,
+)
+from bridge.query.iam_providers import aws_field_names
+from bridge.query.params import NAME_PATTERN, POLICY_PATTERN, Field
+from bridge.query.registry import ActionContext, Params, Result
+from bridge.storage.interfaces import AccessKey, LoginProfile, MFADevice, UnitOfWork
+
+EXISTING_USER = name_field("UserName", required=False, max_len=128)
+ACCESS_KEY_ID = Field("AccessKeyId", required=True, min_len=16, max_len=128, pattern=r"[\w]+")
+SERIAL = Field("SerialNumber", required=True, min_len=9, max_len=256, pattern=r"[\w+=/:,.@-]+")
+MFA_NAMES = {"virtual_mfa_device_name": "VirtualMFADeviceName", "path": "Path", "tags": "Tags"}
+NOT_USED = "N/A"
+
+
+def code_field(name: str) -> Field:
+    return Field(name, required=True, min_len=6, max_len=6, pattern=r"[\d]+")
+
+
+def _target(ctx: ActionContext, p: Params) -> str | None:
+    """The user the request names, default the caller; None is the root account."""
+    name: str | None = p.get("UserName")
+    if name:
+        return name
+    caller = ctx.require_caller()
+    return None if caller.is_root else caller.name
+
+
+def _user_target(ctx: ActionContext, p: Params) -> str:
+    """Like `_target`, for actions that only IAM users have (login profiles)."""
+    name = _target(ctx, p)
+    if name is None:
+        raise QueryError(
+            "ValidationError", "the root account has no login profile here; name a user in UserName"
+        )
+    return name
+
+
+def _user_arn(ctx: ActionContext, name: str) -> str:
+    try:
+        path = ctx.directory.users.get(name).path
+    except NotFound:
+        path = "/"
+    return ids.entity_arn(ctx.account_id, "user", path, name)
+
+
+def owner_arn(ctx: ActionContext, p: Params) -> str:
+    """The user named (or the caller), or the root account's ARN."""
+    name = _target(ctx, p)
+    return ids.root_arn(ctx.account_id) if name is None else _user_arn(ctx, name)
+
+
+def account_wide(_ctx: ActionContext, _p: Params) -> str:
+    return "*"
+
+
+# --- access keys ---------------------------------------------------------------
+
+
+def _key_shape(key: AccessKey, user_name: str | None) -> dict[str, Any]:
+    return {
+        "UserName": user_name,
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status,
+        "CreateDate": key.created_at,
+    }
+
+
+def _create_root_key(ctx: ActionContext) -> tuple[AccessKey, str]:
+    """A root access key (the directory's keys belong to users); same quota as a user."""
+    services = ctx.services
+    key_id = ids.access_key_id(services.rng)
+    secret = ids.secret_access_key(services.rng)
+    sealed = services.key_ring.seal(secret.encode(), context=access_key_context(key_id))
+    key = AccessKey(key_id, None, sealed, "Active", services.clock.now())
+    with services.store.transaction() as uow:
+        if len(uow.access_keys.list_for(None)) >= MAX_KEYS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+        uow.access_keys.add(key)
+    return key, secret
+
+
+def _root_keys(ctx: ActionContext) -> list[AccessKey]:
+    with ctx.services.store.transaction() as uow:
+        return uow.access_keys.list_for(None)
+
+
+def _require_root_key(uow: UnitOfWork, access_key_id: str) -> AccessKey:
+    key = uow.access_keys.get(access_key_id)
+    if key is None or key.user_id is not None:
+        raise NotFound(f"The Access Key with id `{access_key_id}` cannot be found")
+    return key
+
+
+def _update_root_key(ctx: ActionContext, access_key_id: str, status: str) -> None:
+    if status not in ("Active", "Inactive"):
+        raise InvalidInput("Status", f"`{status}` must be `Active` or `Inactive`")
+    with ctx.services.store.transaction() as uow:
+        key = _require_root_key(uow, access_key_id)
+        uow.access_keys.update(replace(key, status=status))
+
+
+def _delete_root_key(ctx: ActionContext, access_key_id: str) -> None:
+    with ctx.services.store.transaction() as uow:
+        uow.access_keys.remove(_require_root_key(uow, access_key_id).access_key_id)
+
+
+@IAM.action("CreateAccessKey", EXISTING_USER, resource=owner_arn)
+def create_access_key(ctx: ActionContext, p: Params) -> Result:
+    name = _target(ctx, p)
+    if name is None:
+        key, secret = _create_root_key(ctx)
+    else:
+        created = ctx.directory.keys.create(name)
+        key, secret, name = created.key, created.secret_access_key, created.user_name
+    return {"AccessKey": {**_key_shape(key, name), "SecretAccessKey": secret}}
+
+
+@IAM.action("ListAccessKeys", EXISTING_USER, *PAGING, resource=owner_arn)
+def list_access_keys(ctx: ActionContext, p: Params) -> Result:
+    name = _target(ctx, p)
+    if name is None:
+        keys = _root_keys(ctx)
+    else:
+        name = ctx.directory.users.get(name).name
+        keys = ctx.directory.keys.list(name)
+    page, meta = paginate(keys, p)
+    return {"AccessKeyMetadata": [_key_shape(key, name) for key in page], **meta}
+
+
+@IAM.action(
+    "UpdateAccessKey",
+    EXISTING_USER,
+    ACCESS_KEY_ID,
+    Field("Status", required=True, choices=("Active", "Inactive", "Expired")),
+    resource=owner_arn,
+    has_output=False,
+)
+def update_access_key(ctx: ActionContext, p: Params) -> None:
+    name, key_id, status = _target(ctx, p), p["AccessKeyId"], p["Status"]
+    with aws_field_names({"status": "Status"}):
+        if name is None:
+            _update_root_key(ctx, key_id, status)
+        else:
+            ctx.directory.keys.update_status(name, key_id, status)
+
+
+@IAM.action("DeleteAccessKey", EXISTING_USER, ACCESS_KEY_ID, resource=owner_arn, has_output=False)
+def delete_access_key(ctx: ActionContext, p: Params) -> None:
+    name = _target(ctx, p)
+    if name is None:
+        _delete_root_key(ctx, p["AccessKeyId"])
+    else:
+        ctx.directory.keys.delete(name, p["AccessKeyId"])
+
+
+def key_owner_arn(ctx: ActionContext, p: Params) -> str:
+    """The owner of the key (a user, or root); `user/*` when the key is unknown."""
+    try:
+        owner, _key = ctx.directory.keys.last_used(p["AccessKeyId"])
+    except NotFound:
+        return ids.entity_arn(ctx.account_id, "user", "/", "*")
+    return ids.root_arn(ctx.account_id) if owner is None else _user_arn(ctx, owner)
+
+
+@IAM.action("GetAccessKeyLastUsed", ACCESS_KEY_ID, resource=key_owner_arn)
+def get_access_key_last_used(ctx: ActionContext, p: Params) -> Result:
+    """`N/A` for the service and region of a key never used, as IAM."""
+    owner, key = ctx.directory.keys.last_used(p["AccessKeyId"])
+    return {
+        "UserName": owner,
+        "AccessKeyLastUsed": {
+            "LastUsedDate": key.last_used_at,
+            "ServiceName": key.last_used_service or NOT_USED,
+            "Region": key.last_used_region or NOT_USED,
+        },
+    }
+
+
+# --- login profiles and passwords ----------------------------------------------
+
+
+def password_field(name: str, *, required: bool = True) -> Field:
+    """No limits here: `check_password_param` checks them without echoing the password."""
+    return Field(name, required=required)
+
+
+def check_password_param(name: str, value: str | None) -> None:
+    """IAM's length and character limits; the message names the parameter, never the value."""
+    if value is None:
+        return
+    where = f"1 validation error detected: Value at '{name[:1].lower() + name[1:]}' failed to "
+    if len(value) > 128:
+        rule = "Member must have length less than or equal to 128"
+    elif not all(c in "\t\n\r" or " " <= c <= "\u00ff" for c in value):
+        rule = f"Member must satisfy regular expression pattern: {POLICY_PATTERN}"
+    else:
+        return
+    raise QueryError("ValidationError", where + "satisfy constraint: " + rule)
+
+
+def _profile_shape(name: str, profile: LoginProfile) -> dict[str, Any]:
+    return {
+        "LoginProfile": {
+            "UserName": name,
+            "CreateDate": profile.created_at,
+            "PasswordResetRequired": profile.password_reset_required,
+        }
+    }
+
+
+@IAM.action(
+    "CreateLoginProfile",
+    name_field("UserName", required=False),
+    password_field("Password"),
+    Field("PasswordResetRequired", kind="bool", default=False),
+    resource=owner_arn,
+)
+def create_login_profile(ctx: ActionContext, p: Params) -> Result:
+    check_password_param("Password", p["Password"])
+    name = ctx.directory.users.get(_user_target(ctx, p)).name
+    profile = ctx.directory.login_profiles.create(
+        name, p["Password"], password_reset_required=p["PasswordResetRequired"]
+    )
+    return _profile_shape(name, profile)
+
+
+@IAM.action("GetLoginProfile", name_field("UserName", required=False), resource=owner_arn)
+def get_login_profile(ctx: ActionContext, p: Params) -> Result:
+    name = ctx.directory.users.get(_user_target(ctx, p)).name
+    return _profile_shape(name, ctx.directory.login_profiles.get(name))
+
+
+@IAM.action(
+    "UpdateLoginProfile",
+    name_field("UserName"),
+    password_field("Password", required=False),
+    Field("PasswordResetRequired", kind="bool"),
+    resource=owner_arn,
+    has_output=False,
+)
+def update_login_profile(ctx: ActionContext, p: Params) -> None:
+    check_password_param("Password", p["Password"])
+    ctx.directory.login_profiles.update(
+        p["UserName"],
+        password=p["Password"],
+        password_reset_required=p["PasswordResetRequired"],
+    )
+
+
+@IAM.action(
+    "DeleteLoginProfile",
+    name_field("UserName", required=False),
+    resource=owner_arn,
+    has_output=False,
+)
+def delete_login_profile(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.login_profiles.delete(_user_target(ctx, p))
+
+
+@IAM.action(
+    "ChangePassword", password_field("OldPassword"), password_field("NewPassword"), has_output=False
+)
+def change_password(ctx: ActionContext, p: Params) -> None:
+    """A user changes their own password: allowed to every user by the password policy's
+    `AllowUsersToChangePassword`, otherwise only with `iam:ChangePassword` on themselves."""
+    check_password_param("OldPassword", p["OldPassword"])
+    check_password_param("NewPassword", p["NewPassword"])
+    caller = ctx.require_caller()
+    if caller.is_root or caller.name is None:
+        raise QueryError(
+            "InvalidUserType", "only an IAM user can change its password with ChangePassword"
+        )
+    if not ctx.directory.account.password_policy().allow_users_to_change_password:
+        ctx.authorize("iam:ChangePassword", caller.arn)
+    try:
+        ctx.directory.login_profiles.change_password(
+            caller.name, p["OldPassword"], p["NewPassword"]
+        )
+    except AuthenticationFailed:
+        raise AccessDenied("the old password is incorrect") from None
+
+
+# --- account password policy ---------------------------------------------------
+
+POLICY_FIELDS = (
+    Field("MinimumPasswordLength", kind="int", low=6, high=128, default=6),
+    Field("RequireSymbols", kind="bool", default=False),
+    Field("RequireNumbers", kind="bool", default=False),
+    Field("RequireUppercaseCharacters", kind="bool", default=False),
+    Field("RequireLowercaseCharacters", kind="bool", default=False),
+    Field("AllowUsersToChangePassword", kind="bool", default=False),
+    Field("MaxPasswordAge", kind="int", low=1, high=1095),
+    Field("PasswordReusePrevention", kind="int", low=1, high=24),
+    Field("HardExpiry", kind="bool", default=False),
+)
+
+
+@IAM.action("UpdateAccountPasswordPolicy", *POLICY_FIELDS, resource=account_wide, has_output=False)
+def update_account_password_policy(ctx: ActionContext, p: Params) -> None:
+    """As IAM, a parameter left out takes its default (the old value is not kept)."""
+    policy = PasswordPolicy(
+        minimum_length=p["MinimumPasswordLength"],
+        require_symbols=p["RequireSymbols"],
+        require_numbers=p["RequireNumbers"],
+        require_uppercase=p["RequireUppercaseCharacters"],
+        require_lowercase=p["RequireLowercaseCharacters"],
+        allow_users_to_change_password=p["AllowUsersToChangePassword"],
+        max_password_age=p["MaxPasswordAge"],
+        password_reuse_prevention=p["PasswordReusePrevention"],
+        hard_expiry=p["HardExpiry"],
+    )
+    ctx.directory.account.update_password_policy(policy)
+
+
+@IAM.action("GetAccountPasswordPolicy", resource=account_wide)
+def get_account_password_policy(ctx: ActionContext, _p: Params) -> Result:
+    """`NoSuchEntity` while no policy is set (the default applies then), as IAM."""
+    account = ctx.directory.account.get()
+    if account.password_policy is None:
+        raise NotFound(
+            f"The Password Policy with domain name `{account.account_id}` cannot be found"
+        )
+    policy = PasswordPolicy.from_json(account.password_policy)
+    return {
+        "PasswordPolicy": {
+            "MinimumPasswordLength": policy.minimum_length,
+            "RequireSymbols": policy.require_symbols,
+            "RequireNumbers": policy.require_numbers,
+            "RequireUppercaseCharacters": policy.require_uppercase,
+            "RequireLowercaseCharacters": policy.require_lowercase,
+            "AllowUsersToChangePassword": policy.allow_users_to_change_password,
+            "ExpirePasswords": policy.max_password_age is not None,
+            "MaxPasswordAge": policy.max_password_age,
+            "PasswordReusePrevention": policy.password_reuse_prevention,
+            "HardExpiry": policy.hard_expiry,
+        }
+    }
+
+
+@IAM.action("DeleteAccountPasswordPolicy", resource=account_wide, has_output=False)
+def delete_account_password_policy(ctx: ActionContext, _p: Params) -> None:
+    ctx.directory.account.delete_password_policy()
+
+
+# --- virtual MFA devices -------------------------------------------------------
+
+
+def mfa_arn(ctx: ActionContext, p: Params) -> str:
+    """The device's ARN: its serial number, or for a create the one it will have."""
+    serial = p.get("SerialNumber")
+    if serial:
+        return str(serial)
+    return ids.entity_arn(ctx.account_id, "mfa", p["Path"], p["VirtualMFADeviceName"])
+
+
+def all_mfa_devices(ctx: ActionContext, _p: Params) -> str:
+    return ids.entity_arn(ctx.account_id, "mfa", "/", "*")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def qr_code_png(uri: str) -> bytes | None:
+    """The otpauth uri as a QR code PNG when `segno` is installed; None otherwise."""
+    try:
+        segno = importlib.import_module("segno")
+    except ModuleNotFoundError:
+        return None
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="png", scale=4)
+    return buffer.getvalue()
+
+
+@IAM.action(
+    "CreateVirtualMFADevice",
+    path_field(),
+    Field("VirtualMFADeviceName", required=True, min_len=1, pattern=NAME_PATTERN),
+    TAGS,
+    resource=mfa_arn,
+)
+def create_virtual_mfa_device(ctx: ActionContext, p: Params) -> Result:
+    """Seed and QR code are blobs, base64 in XML; this is the only time they are shown."""
+    with aws_field_names(MFA_NAMES):
+        created = ctx.directory.mfa.create_virtual(
+            p["VirtualMFADeviceName"], p["Path"], tags=p["Tags"]
+        )
+    png = qr_code_png(created.otpauth_uri)
+    return {
+        "VirtualMFADevice": {
+            "SerialNumber": created.device.serial_number,
+            "Base32StringSeed": _b64(created.seed_base32.encode("ascii")),
+            "QRCodePNG": _b64(png) if png is not None else None,
+            "Tags": tags_shape(created.device.tags) or None,
+        }
+    }
+
+
+@IAM.action(
+    "EnableMFADevice",
+    name_field("UserName", max_len=128),
+    SERIAL,
+    code_field("AuthenticationCode1"),
+    code_field("AuthenticationCode2"),
+    resource=owner_arn,
+    has_output=False,
+)
+def enable_mfa_device(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.mfa.enable(
+        p["UserName"], p["SerialNumber"], p["AuthenticationCode1"], p["AuthenticationCode2"]
+    )
+
+
+@IAM.action("DeactivateMFADevice", EXISTING_USER, SERIAL, resource=owner_arn, has_output=False)
+def deactivate_mfa_device(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.mfa.deactivate(_target(ctx, p), p["SerialNumber"])
+
+
+@IAM.action("DeleteVirtualMFADevice", SERIAL, resource=mfa_arn, has_output=False)
+def delete_virtual_mfa_device(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.mfa.delete(p["SerialNumber"])
+
+
+@IAM.action("ListMFADevices", EXISTING_USER, *PAGING, resource=owner_arn)
+def list_mfa_devices(ctx: ActionContext, p: Params) -> Result:
+    """The devices enabled for the user; for the root account `UserName` is the account id."""
+    name = _target(ctx, p)
+    shown = ctx.directory.users.get(name).name if name is not None else ctx.account_id
+    page, meta = paginate(ctx.directory.mfa.list(name), p)
+    devices = [
+        {"UserName": shown, "SerialNumber": d.serial_number, "EnableDate": d.enabled_at}
+        for d in page
+    ]
+    return {"MFADevices": devices, **meta}
+
+
+@IAM.action(
+    "ListVirtualMFADevices",
+    Field("AssignmentStatus", choices=("Assigned", "Unassigned", "Any"), default="Any"),
+    *PAGING,
+    resource=all_mfa_devices,
+)
+def list_virtual_mfa_devices(ctx: ActionContext, p: Params) -> Result:
+    page, meta = paginate(ctx.directory.mfa.list_virtual(p["AssignmentStatus"]), p)
+    users = {u.user_id: u for u in ctx.directory.users.list()} if page else {}
+    return {"VirtualMFADevices": [_virtual_shape(ctx, d, users) for d in page], **meta}
+
+
+def _virtual_shape(ctx: ActionContext, device: MFADevice, users: dict[str, Any]) -> dict[str, Any]:
+    owner: dict[str, Any] | None = None
+    if device.user_id in users:
+        owner = user_shape(ctx, users[device.user_id], full=False)
+    elif device.user_id is not None:
+        account = ctx.directory.account.get()
+        owner = {"UserId": ctx.account_id, "Arn": ids.root_arn(ctx.account_id),
+                 "CreateDate": account.created_at}  # fmt: skip
+    return {
+        "SerialNumber": device.serial_number,
+        "User": owner,
+        "EnableDate": device.enabled_at,
+        "Tags": tags_shape(device.tags) or None,
+    }

@@ -1,0 +1,176 @@
+"""IAM roles: Create/Get/Update/Delete/List, trust policy, tags and permissions boundary.
+
+Each action is judged on the role's ARN (`arn:aws:iam::<acct>:role/<path><name>`), as in
+the Service Authorization Reference; `ListRoles` on `role/<PathPrefix>*`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.directory import ids
+from bridge.directory.lookup import PrincipalKind
+from bridge.errors import NotFound
+from bridge.query.iam import (
+    IAM,
+    PAGING,
+    TAGS,
+    arn_field,
+    document_field,
+    name_field,
+    paginate,
+    path_field,
+    role_shape,
+    tags_shape,
+)
+from bridge.query.iam_users import PATH_PREFIX, TAG_KEYS
+from bridge.query.params import Field
+from bridge.query.registry import ActionContext, Params, Result
+from bridge.storage.interfaces import Role
+
+ROLE_NAME = name_field("RoleName")
+DESCRIPTION_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"
+DESCRIPTION = Field("Description", max_len=1000, pattern=DESCRIPTION_PATTERN)
+MAX_SESSION_DURATION = Field("MaxSessionDuration", kind="int", low=3600, high=43200)
+
+
+def shape(ctx: ActionContext, role: Role, *, full: bool = True) -> dict[str, Any]:
+    """`role_shape` with the directory's ARN: `ctx.arn("role/", ...)` in iam.py doubles the `/`."""
+    return {**role_shape(ctx, role, full=full), "Arn": ctx.directory.roles.arn(role)}
+
+
+def entity_arn(ctx: ActionContext, kind: PrincipalKind, name: str, path: str = "/") -> str:
+    """The named user, group or role's ARN at its stored path (at `path` when it is absent).
+
+    Built with the directory's `entity_arn`, not `ctx.arn`, whose callers in iam.py pass
+    `"role/"` and get `role//name`.
+    """
+    getters = {
+        "user": ctx.directory.users.get,
+        "group": ctx.directory.groups.get,
+        "role": ctx.directory.roles.get,
+    }
+    try:
+        path = getters[kind](name).path
+    except NotFound:
+        pass
+    return ids.entity_arn(ctx.account_id, kind, path, name)
+
+
+def role_arn(ctx: ActionContext, p: Params) -> str:
+    return entity_arn(ctx, "role", p["RoleName"], p.get("Path") or "/")
+
+
+def all_roles(ctx: ActionContext, p: Params) -> str:
+    return ids.entity_arn(ctx.account_id, "role", p.get("PathPrefix") or "/", "*")
+
+
+@IAM.action(
+    "CreateRole",
+    ROLE_NAME,
+    document_field("AssumeRolePolicyDocument"),
+    path_field(),
+    DESCRIPTION,
+    MAX_SESSION_DURATION,
+    arn_field("PermissionsBoundary", required=False),
+    TAGS,
+    resource=role_arn,
+)
+def create_role(ctx: ActionContext, p: Params) -> Result:
+    role = ctx.directory.roles.create(
+        p["RoleName"],
+        p["AssumeRolePolicyDocument"],
+        p["Path"],
+        description=p["Description"] or "",
+        max_session_duration=p["MaxSessionDuration"] or 3600,
+        permissions_boundary=p["PermissionsBoundary"],
+        tags=p["Tags"],
+    )
+    return {"Role": shape(ctx, role)}
+
+
+@IAM.action("GetRole", ROLE_NAME, resource=role_arn)
+def get_role(ctx: ActionContext, p: Params) -> Result:
+    return {"Role": shape(ctx, ctx.directory.roles.get(p["RoleName"]))}
+
+
+@IAM.action("ListRoles", PATH_PREFIX, *PAGING, resource=all_roles)
+def list_roles(ctx: ActionContext, p: Params) -> Result:
+    page, meta = paginate(ctx.directory.roles.list(p["PathPrefix"]), p)
+    return {"Roles": [shape(ctx, role, full=False) for role in page], **meta}
+
+
+@IAM.action("UpdateRole", ROLE_NAME, DESCRIPTION, MAX_SESSION_DURATION, resource=role_arn)
+def update_role(ctx: ActionContext, p: Params) -> Result:
+    """Only the parameters given change; the result is empty (`UpdateRoleResult`)."""
+    ctx.directory.roles.update(
+        p["RoleName"],
+        description=p["Description"],
+        max_session_duration=p["MaxSessionDuration"],
+    )
+    return {}
+
+
+@IAM.action(
+    "UpdateRoleDescription",
+    ROLE_NAME,
+    Field("Description", required=True, max_len=1000, pattern=DESCRIPTION_PATTERN),
+    resource=role_arn,
+)
+def update_role_description(ctx: ActionContext, p: Params) -> Result:
+    role = ctx.directory.roles.update(p["RoleName"], description=p["Description"])
+    return {"Role": shape(ctx, role)}
+
+
+@IAM.action(
+    "UpdateAssumeRolePolicy",
+    ROLE_NAME,
+    document_field("PolicyDocument"),
+    resource=role_arn,
+    has_output=False,
+)
+def update_assume_role_policy(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.update_trust_policy(p["RoleName"], p["PolicyDocument"])
+
+
+@IAM.action("DeleteRole", ROLE_NAME, resource=role_arn, has_output=False)
+def delete_role(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.delete(p["RoleName"])
+
+
+@IAM.action(
+    "TagRole",
+    ROLE_NAME,
+    Field("Tags", kind="tags", required=True),
+    resource=role_arn,
+    has_output=False,
+)
+def tag_role(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.tag(p["RoleName"], p["Tags"])
+
+
+@IAM.action("UntagRole", ROLE_NAME, TAG_KEYS, resource=role_arn, has_output=False)
+def untag_role(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.untag(p["RoleName"], p["TagKeys"])
+
+
+@IAM.action("ListRoleTags", ROLE_NAME, *PAGING, resource=role_arn)
+def list_role_tags(ctx: ActionContext, p: Params) -> Result:
+    page, meta = paginate(list(ctx.directory.roles.list_tags(p["RoleName"])), p)
+    return {"Tags": tags_shape(page), **meta}
+
+
+@IAM.action(
+    "PutRolePermissionsBoundary",
+    ROLE_NAME,
+    arn_field("PermissionsBoundary"),
+    resource=role_arn,
+    has_output=False,
+)
+def put_role_permissions_boundary(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.put_permissions_boundary(p["RoleName"], p["PermissionsBoundary"])
+
+
+@IAM.action("DeleteRolePermissionsBoundary", ROLE_NAME, resource=role_arn, has_output=False)
+def delete_role_permissions_boundary(ctx: ActionContext, p: Params) -> None:
+    ctx.directory.roles.delete_permissions_boundary(p["RoleName"])

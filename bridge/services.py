@@ -1,0 +1,107 @@
+"""The services one bridge process runs, built from settings (no Flask here).
+
+`create_app` keeps them in `app.extensions["bridge"]`; the CLI builds them directly.
+Nothing here is a module global: every app or command has its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bridge.clock import Clock, Random, SystemClock, SystemRandom
+from bridge.credentials.keys import KeyRing, load_master_key
+from bridge.settings import Settings
+from bridge.storage import open_store
+from bridge.storage.interfaces import OneTimeUse, Store
+from bridge.storage.redis_once import RedisOneTimeUse
+
+if TYPE_CHECKING:
+    from bridge.authz.decide import Authorizer
+    from bridge.directory.service import Directory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    rng: Random
+    store: Store
+    key_ring: KeyRing
+    one_time: OneTimeUse
+    _directory: Directory | None = field(default=None, repr=False)
+    _authorizer: Authorizer | None = field(default=None, repr=False)
+
+    @property
+    def directory(self) -> Directory:
+        if self._directory is None:
+            self._directory = make_directory(self)
+        return self._directory
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """One per app, so its cache of compiled policy sets is shared by every request."""
+        if self._authorizer is None:
+            from bridge.authz.decide import Authorizer
+
+            self._authorizer = Authorizer(self.directory)
+        return self._authorizer
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """Name → a call that raises `StorageUnavailable` when that dependency is down."""
+        checks: dict[str, Callable[[], None]] = {"database": self.store.ping}
+        if isinstance(self.one_time, RedisOneTimeUse):
+            checks["redis"] = self.one_time.ping
+        return checks
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rng: Random | None = None,
+    store: Store | None = None,
+    master_key: bytes | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    rng = rng or SystemRandom()
+    store = store or open_store(
+        settings.effective_database_url,
+        clock=clock,
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout,
+    )
+    key = master_key if master_key is not None else load_master_key(settings.master_key_path)
+    key_ring = KeyRing(store, key, clock=clock, rng=rng)
+    return Services(
+        settings=settings,
+        clock=clock,
+        rng=rng,
+        store=store,
+        key_ring=key_ring,
+        one_time=_one_time(settings, store, clock),
+    )
+
+
+def _one_time(settings: Settings, store: Store, clock: Clock) -> OneTimeUse:
+    if settings.redis_url:
+        return RedisOneTimeUse(settings.redis_url, clock=clock)
+    return store
+
+
+def make_directory(services: Services) -> Directory:
+    from bridge.directory.passwords import HashingConfig
+    from bridge.directory.service import Directory
+
+    return Directory(
+        services.store,
+        account_id=services.settings.account_id,
+        sealer=services.key_ring,
+        clock=services.clock,
+        rng=services.rng,
+        hasher=HashingConfig(),
+    )

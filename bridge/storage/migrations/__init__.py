@@ -1,0 +1,1 @@
+"""Alembic migrations, run through `bridge.storage.migrate` (no alembic.ini needed)."""
