@@ -18,6 +18,7 @@ from bridge.storage.interfaces import OneTimeUse, Store
 from bridge.storage.redis_once import RedisOneTimeUse
 
 if TYPE_CHECKING:
+    from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
     from bridge.directory.service import Directory
 
@@ -32,6 +33,7 @@ class Services:
     one_time: OneTimeUse
     _directory: Directory | None = field(default=None, repr=False)
     _authorizer: Authorizer | None = field(default=None, repr=False)
+    _authenticator: Authenticator | None = field(default=None, repr=False)
 
     @property
     def directory(self) -> Directory:
@@ -47,6 +49,15 @@ class Services:
 
             self._authorizer = Authorizer(self.directory)
         return self._authorizer
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """One per app, so its cache of derived SigV4 signing keys is shared."""
+        if self._authenticator is None:
+            from bridge.authz.authenticate import Authenticator
+
+            self._authenticator = Authenticator(self.directory)
+        return self._authenticator
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """Name → a call that raises `StorageUnavailable` when that dependency is down."""

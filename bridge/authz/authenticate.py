@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bridge.authz.principal import Caller
-from bridge.authz.sigv4 import SignedRequest, verify
+from bridge.authz.sigv4 import SignedRequest, SigningKeyCache, verify
 from bridge.directory import ids
 from bridge.directory.keys import AuthenticatedKey
 from bridge.directory.service import Directory
@@ -21,6 +21,7 @@ from bridge.directory.service import Directory
 class Authenticator:
     def __init__(self, directory: Directory) -> None:
         self._directory = directory
+        self._signing_keys = SigningKeyCache()
 
     def authenticate(
         self, request: SignedRequest, *, now: datetime, services: Collection[str]
@@ -36,7 +37,9 @@ class Authenticator:
             found["key"] = key
             return key.secret.decode("ascii")
 
-        signed = verify(request, lookup, now=now, services=services)
+        signed = verify(
+            request, lookup, now=now, services=services, signing_keys=self._signing_keys
+        )
         key = found["key"]
         self._directory.keys.record_use(key.key.access_key_id, signed.service, signed.region)
         return self._caller(key, signed.region, signed.service)

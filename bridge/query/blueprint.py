@@ -14,7 +14,6 @@ import uuid
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bridge.authz.authenticate import Authenticator
 from bridge.authz.decide import RequestFacts
 from bridge.authz.principal import Caller
 from bridge.authz.sigv4 import SignedRequest
@@ -101,11 +100,18 @@ def _authenticate(
         method=request.method,
         path=_raw_path(),
         query=request.query_string.decode("latin-1"),
-        headers=dict(request.headers.items()),
+        headers=_headers(),
         body=body,
     )
-    authenticator = Authenticator(services.directory)
-    return authenticator.authenticate(signed, now=facts.now, services=(registry.service,))
+    return services.authenticator.authenticate(signed, now=facts.now, services=(registry.service,))
+
+
+def _headers() -> dict[str, str]:
+    """Every header once, repeated values joined with "," as SigV4 canonicalises them."""
+    joined: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        joined.setdefault(name.lower(), []).append(value)
+    return {name: ",".join(values) for name, values in joined.items()}
 
 
 def _raw_path() -> str:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.directory import ids
 from bridge.directory.lookup import PrincipalKind
 from bridge.directory.service import Directory
 from bridge.query.iam import (
@@ -28,10 +27,10 @@ from bridge.query.iam import (
     policy_shape,
     tags_shape,
 )
-from bridge.query.iam_roles import entity_arn, role_arn
-from bridge.query.iam_users import TAG_KEYS
+from bridge.query.iam_roles import role_arn
+from bridge.query.iam_users import TAG_KEYS, group_arn, user_arn
 from bridge.query.params import Field
-from bridge.query.registry import ActionContext, Params, ResourceOf, Result
+from bridge.query.registry import ActionContext, Params, Result
 from bridge.query.xml import encode_policy
 from bridge.storage.interfaces import Group, ManagedPolicy, PolicyVersion, Role, User
 
@@ -54,19 +53,11 @@ def policy_arn(_ctx: ActionContext, p: Params) -> str:
 
 
 def new_policy_arn(ctx: ActionContext, p: Params) -> str:
-    return ids.entity_arn(ctx.account_id, "policy", p["Path"], p["PolicyName"])
+    return ctx.arn("policy/", p["Path"], p["PolicyName"])
 
 
 def all_policies(ctx: ActionContext, p: Params) -> str:
-    return ids.entity_arn(ctx.account_id, "policy", p["PathPrefix"], "*")
-
-
-def user_arn(ctx: ActionContext, p: Params) -> str:
-    return entity_arn(ctx, "user", p["UserName"])
-
-
-def group_arn(ctx: ActionContext, p: Params) -> str:
-    return entity_arn(ctx, "group", p["GroupName"])
+    return ctx.arn("policy/", p["PathPrefix"], "*")
 
 
 # --- usage counts ------------------------------------------------------------------
@@ -83,15 +74,10 @@ def _attachment_count(directory: Directory, arn: str) -> int:
     return len(entities.users) + len(entities.groups) + len(entities.roles)
 
 
-def _shape(ctx: ActionContext, policy: ManagedPolicy, attachments: int, uses: int) -> Any:
-    """`policy_shape` with the directory's ARN: `ctx.arn("policy/", ...)` doubles the `/`."""
-    shape = policy_shape(ctx, policy, attachments=attachments, boundary_uses=uses)
-    return {**shape, "Arn": ctx.directory.policies.arn(policy)}
-
-
 def _full_shape(ctx: ActionContext, policy: ManagedPolicy, boundaries: Counter[str]) -> Any:
     arn = ctx.directory.policies.arn(policy)
-    return _shape(ctx, policy, _attachment_count(ctx.directory, arn), boundaries[arn])
+    attachments = _attachment_count(ctx.directory, arn)
+    return policy_shape(ctx, policy, attachments=attachments, boundary_uses=boundaries[arn])
 
 
 def _in_use(shape: dict[str, Any], usage: str | None) -> bool:
@@ -125,7 +111,7 @@ def create_policy(ctx: ActionContext, p: Params) -> Result:
         description=p["Description"],
         tags=p["Tags"],
     )
-    return {"Policy": _shape(ctx, policy, 0, 0)}
+    return {"Policy": policy_shape(ctx, policy, attachments=0, boundary_uses=0)}
 
 
 @IAM.action("GetPolicy", POLICY_ARN, resource=policy_arn)
@@ -264,13 +250,7 @@ def _entities_using(directory: Directory, arn: str, usage: str | None) -> list[E
     return found
 
 
-_ENTITY_TYPES: dict[str, tuple[type, ...]] = {
-    "User": (User,),
-    "Group": (Group,),
-    "Role": (Role,),
-    "LocalManagedPolicy": (),
-    "AWSManagedPolicy": (),
-}
+_ENTITY_TYPES: dict[str, tuple[type, ...]] = {"User": (User,), "Group": (Group,), "Role": (Role,)}
 
 
 @IAM.action(
@@ -284,7 +264,8 @@ _ENTITY_TYPES: dict[str, tuple[type, ...]] = {
 )
 def list_entities_for_policy(ctx: ActionContext, p: Params) -> Result:
     entities = _entities_using(ctx.directory, p["PolicyArn"], p["PolicyUsageFilter"])
-    wanted = _ENTITY_TYPES.get(p["EntityFilter"] or "", (User, Group, Role))
+    kind = p["EntityFilter"]  # the policy kinds list nothing: policies attach to no policy
+    wanted = _ENTITY_TYPES.get(kind, ()) if kind else (User, Group, Role)
     prefix = p["PathPrefix"] or "/"
     chosen = [e for e in entities if isinstance(e, wanted) and e.path.startswith(prefix)]
     page, meta = paginate(chosen, p)
@@ -305,12 +286,15 @@ class PrincipalActions:
     kind: PrincipalKind
     title: str  # "User", as in `AttachUserPolicy`
     name: Field  # the principal's name parameter
-    resource: ResourceOf
 
     @property
     def inline_name(self) -> Field:
         """Inline-policy actions accept existing user names of up to 128 characters."""
         return replace(self.name, max_len=128) if self.kind == "user" else self.name
+
+    def resource(self, ctx: ActionContext, p: Params) -> str:
+        resources = {"user": user_arn, "group": group_arn, "role": role_arn}
+        return resources[self.kind](ctx, p)
 
     def stored_name(self, directory: Directory, name: str) -> str:
         """The name as stored (lookups ignore case)."""
@@ -373,9 +357,9 @@ def _register_inline(k: PrincipalActions) -> None:
 
 
 PRINCIPALS = (
-    PrincipalActions("user", "User", name_field("UserName"), user_arn),
-    PrincipalActions("group", "Group", name_field("GroupName", max_len=128), group_arn),
-    PrincipalActions("role", "Role", name_field("RoleName"), role_arn),
+    PrincipalActions("user", "User", name_field("UserName")),
+    PrincipalActions("group", "Group", name_field("GroupName", max_len=128)),
+    PrincipalActions("role", "Role", name_field("RoleName")),
 )
 
 

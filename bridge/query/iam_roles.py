@@ -6,10 +6,6 @@ the Service Authorization Reference; `ListRoles` on `role/<PathPrefix>*`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from bridge.directory import ids
-from bridge.directory.lookup import PrincipalKind
 from bridge.errors import NotFound
 from bridge.query.iam import (
     IAM,
@@ -26,7 +22,6 @@ from bridge.query.iam import (
 from bridge.query.iam_users import PATH_PREFIX, TAG_KEYS
 from bridge.query.params import Field
 from bridge.query.registry import ActionContext, Params, Result
-from bridge.storage.interfaces import Role
 
 ROLE_NAME = name_field("RoleName")
 DESCRIPTION_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"
@@ -34,35 +29,18 @@ DESCRIPTION = Field("Description", max_len=1000, pattern=DESCRIPTION_PATTERN)
 MAX_SESSION_DURATION = Field("MaxSessionDuration", kind="int", low=3600, high=43200)
 
 
-def shape(ctx: ActionContext, role: Role, *, full: bool = True) -> dict[str, Any]:
-    """`role_shape` with the directory's ARN: `ctx.arn("role/", ...)` in iam.py doubles the `/`."""
-    return {**role_shape(ctx, role, full=full), "Arn": ctx.directory.roles.arn(role)}
-
-
-def entity_arn(ctx: ActionContext, kind: PrincipalKind, name: str, path: str = "/") -> str:
-    """The named user, group or role's ARN at its stored path (at `path` when it is absent).
-
-    Built with the directory's `entity_arn`, not `ctx.arn`, whose callers in iam.py pass
-    `"role/"` and get `role//name`.
-    """
-    getters = {
-        "user": ctx.directory.users.get,
-        "group": ctx.directory.groups.get,
-        "role": ctx.directory.roles.get,
-    }
-    try:
-        path = getters[kind](name).path
-    except NotFound:
-        pass
-    return ids.entity_arn(ctx.account_id, kind, path, name)
-
-
 def role_arn(ctx: ActionContext, p: Params) -> str:
-    return entity_arn(ctx, "role", p["RoleName"], p.get("Path") or "/")
+    """The role named in the request, at its path when it exists (else the requested path)."""
+    name = p["RoleName"]
+    try:
+        path = ctx.directory.roles.get(name).path
+    except NotFound:
+        path = p.get("Path") or "/"
+    return ctx.arn("role/", path, name)
 
 
 def all_roles(ctx: ActionContext, p: Params) -> str:
-    return ids.entity_arn(ctx.account_id, "role", p.get("PathPrefix") or "/", "*")
+    return ctx.arn("role/", p.get("PathPrefix") or "/", "*")
 
 
 @IAM.action(
@@ -86,18 +64,18 @@ def create_role(ctx: ActionContext, p: Params) -> Result:
         permissions_boundary=p["PermissionsBoundary"],
         tags=p["Tags"],
     )
-    return {"Role": shape(ctx, role)}
+    return {"Role": role_shape(ctx, role)}
 
 
 @IAM.action("GetRole", ROLE_NAME, resource=role_arn)
 def get_role(ctx: ActionContext, p: Params) -> Result:
-    return {"Role": shape(ctx, ctx.directory.roles.get(p["RoleName"]))}
+    return {"Role": role_shape(ctx, ctx.directory.roles.get(p["RoleName"]))}
 
 
 @IAM.action("ListRoles", PATH_PREFIX, *PAGING, resource=all_roles)
 def list_roles(ctx: ActionContext, p: Params) -> Result:
     page, meta = paginate(ctx.directory.roles.list(p["PathPrefix"]), p)
-    return {"Roles": [shape(ctx, role, full=False) for role in page], **meta}
+    return {"Roles": [role_shape(ctx, role, full=False) for role in page], **meta}
 
 
 @IAM.action("UpdateRole", ROLE_NAME, DESCRIPTION, MAX_SESSION_DURATION, resource=role_arn)
@@ -119,7 +97,7 @@ def update_role(ctx: ActionContext, p: Params) -> Result:
 )
 def update_role_description(ctx: ActionContext, p: Params) -> Result:
     role = ctx.directory.roles.update(p["RoleName"], description=p["Description"])
-    return {"Role": shape(ctx, role)}
+    return {"Role": role_shape(ctx, role)}
 
 
 @IAM.action(

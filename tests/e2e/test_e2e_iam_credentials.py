@@ -438,9 +438,7 @@ def test_list_virtual_mfa_devices_pages(bridge: LiveBridge) -> None:
         ]["SerialNumber"]
         for i in range(3)
     }
-    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(
-        PaginationConfig={"PageSize": 2}
-    )
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(PaginationConfig={"PageSize": 2})
     seen = [d["SerialNumber"] for page in pages for d in page["VirtualMFADevices"]]
     assert len(seen) == len(set(seen)) and made <= set(seen)
 
@@ -478,7 +476,9 @@ def test_root_manages_its_own_keys(sqlite_bridge: LiveBridge) -> None:
     with pytest.raises(ClientError) as caught:
         root.create_access_key()
     assert error_of(caught)[0] == "LimitExceeded"
-    new_root = sqlite_bridge.client("sts", key=created["AccessKeyId"], secret=created["SecretAccessKey"])
+    new_root = sqlite_bridge.client(
+        "sts", key=created["AccessKeyId"], secret=created["SecretAccessKey"]
+    )
     assert new_root.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     root.update_access_key(AccessKeyId=created["AccessKeyId"], Status="Inactive")
     with pytest.raises(ClientError) as caught:

@@ -292,13 +292,21 @@ def test_delete_role_with_policies_is_delete_conflict(bridge: LiveBridge) -> Non
     iam.create_role(RoleName="busy", AssumeRolePolicyDocument=json.dumps(TRUST))
     iam.attach_role_policy(RoleName="busy", PolicyArn=arn)
     iam.put_role_policy(RoleName="busy", PolicyName="own", PolicyDocument=json.dumps(READ_ALL))
-    for detach in (
-        lambda: iam.delete_role_policy(RoleName="busy", PolicyName="own"),
-        lambda: iam.detach_role_policy(RoleName="busy", PolicyArn=arn),
-    ):
+
+    def refused() -> str:
         with pytest.raises(ClientError) as caught:
             iam.delete_role(RoleName="busy")
-        assert error_of(caught)[0] == "DeleteConflict"
+        code, message = error_of(caught)
+        assert code == "DeleteConflict"
         assert iam.get_role(RoleName="busy")["Role"]["RoleName"] == "busy"
-        detach()
+        return message
+
+    assert "must delete policies first" in refused()
+    iam.delete_role_policy(RoleName="busy", PolicyName="own")
+    assert "must detach all policies first" in refused()
+    iam.detach_role_policy(RoleName="busy", PolicyArn=arn)
     iam.delete_role(RoleName="busy")
+    fails_missing = pytest.raises(ClientError)
+    with fails_missing as caught:
+        iam.get_role(RoleName="busy")
+    assert error_of(caught)[0] == "NoSuchEntity"

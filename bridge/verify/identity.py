@@ -1,0 +1,49 @@
+"""What every verifier hands downstream: a frozen, library-free `VerifiedIdentity`.
+
+Nothing after `verify/` sees a pysaml2 or authlib object. Claims are normalised once
+(CONVENTIONS 3): every attribute is a tuple of strings (a scalar becomes a one-item
+tuple), a missing groups claim is an empty tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Protocol = Literal["saml", "oidc", "local"]
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    protocol: Protocol
+    provider_arn: str  # the IAM SAML/OIDC provider this identity came through
+    issuer: str  # SAML Issuer / OIDC `iss`
+    subject: str  # SAML NameID / OIDC `sub`
+    audience: str  # SAML: the Recipient (ACS URL), as `saml:aud`; OIDC: the client id
+    expires_at: datetime  # assertion NotOnOrAfter / token `exp`
+    message_id: str  # SAML assertion ID / OIDC `jti` or a digest of the token
+    authenticated_at: datetime | None = None
+    subject_type: str | None = None  # SAML NameID Format (short form, as STS reports it)
+    name_qualifier: str | None = None
+    session_not_on_or_after: datetime | None = None  # SAML AuthnStatement, caps the session
+    mfa: bool = False
+    amr: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def attribute(self, name: str) -> tuple[str, ...]:
+        """An attribute's values, or an empty tuple when absent."""
+        return self.attributes.get(name, ())
+
+
+def as_values(value: object) -> tuple[str, ...]:
+    """Normalise a claim to a tuple of strings: None → (), scalar → (str,), list → strings."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(item) for item in value if item is not None)
+    if isinstance(value, bool):
+        return ("true" if value else "false",)
+    return (str(value),)
