@@ -21,7 +21,7 @@ class CreatedAccessKey:
     """IAM `CreateAccessKey`'s answer: the only time the secret is shown."""
 
     key: AccessKey
-    user_name: str
+    user_name: str | None  # None for a root account key
     secret_access_key: str
 
     def __repr__(self) -> str:
@@ -44,33 +44,34 @@ class AccessKeys:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def create(self, user_name: str) -> CreatedAccessKey:
-        """At most two keys per user (IAM quota `AccessKeysPerUser`)."""
+    def create(self, user_name: str | None) -> CreatedAccessKey:
+        """At most two keys per user (IAM quota `AccessKeysPerUser`); None: the root account."""
         with self._ctx.store.transaction() as uow:
-            user = require_user(uow, user_name)
-            if len(uow.access_keys.list_for(user.user_id)) >= MAX_KEYS_PER_USER:
+            owner_id, owner_name = _owner(uow, user_name)
+            if len(uow.access_keys.list_for(owner_id)) >= MAX_KEYS_PER_USER:
                 raise LimitExceeded(
                     f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
                 )
             key_id = ids.access_key_id(self._ctx.rng)
             secret = ids.secret_access_key(self._ctx.rng)
             sealed = self._ctx.sealer.seal(secret.encode(), context=access_key_context(key_id))
-            key = AccessKey(key_id, user.user_id, sealed, "Active", self._ctx.clock.now())
+            key = AccessKey(key_id, owner_id, sealed, "Active", self._ctx.clock.now())
             uow.access_keys.add(key)
-            return CreatedAccessKey(key, user.name, secret)
+            return CreatedAccessKey(key, owner_name, secret)
 
-    def list(self, user_name: str) -> list[AccessKey]:
+    def list(self, user_name: str | None) -> list[AccessKey]:
+        """A user's keys, or the root account's (None)."""
         with self._ctx.store.transaction() as uow:
-            return uow.access_keys.list_for(require_user(uow, user_name).user_id)
+            return uow.access_keys.list_for(_owner(uow, user_name)[0])
 
-    def update_status(self, user_name: str, access_key_id: str, status: KeyStatus) -> None:
+    def update_status(self, user_name: str | None, access_key_id: str, status: KeyStatus) -> None:
         if status not in ("Active", "Inactive"):
             raise InvalidInput("status", f"`{status}` must be `Active` or `Inactive`")
         with self._ctx.store.transaction() as uow:
             key = _require_key(uow, user_name, access_key_id)
             uow.access_keys.update(replace(key, status=status))
 
-    def delete(self, user_name: str, access_key_id: str) -> None:
+    def delete(self, user_name: str | None, access_key_id: str) -> None:
         with self._ctx.store.transaction() as uow:
             uow.access_keys.remove(_require_key(uow, user_name, access_key_id).access_key_id)
 
@@ -115,9 +116,17 @@ class AccessKeys:
         return AuthenticatedKey(key, user, secret)
 
 
-def _require_key(uow: UnitOfWork, user_name: str, access_key_id: str) -> AccessKey:
+def _owner(uow: UnitOfWork, user_name: str | None) -> tuple[str | None, str | None]:
+    """(user id, user name) of a key owner; (None, None) for the root account."""
+    if user_name is None:
+        return None, None
     user = require_user(uow, user_name)
+    return user.user_id, user.name
+
+
+def _require_key(uow: UnitOfWork, user_name: str | None, access_key_id: str) -> AccessKey:
+    owner_id = _owner(uow, user_name)[0]
     key = uow.access_keys.get(access_key_id)
-    if key is None or key.user_id != user.user_id:
+    if key is None or key.user_id != owner_id:
         raise NotFound(f"The Access Key with id `{access_key_id}` cannot be found")
     return key

@@ -10,14 +10,11 @@ from __future__ import annotations
 import base64
 import importlib
 import io
-from dataclasses import replace
 from typing import Any
 
 from bridge.directory import ids
-from bridge.directory.keys import MAX_KEYS_PER_USER
 from bridge.directory.passwords import PasswordPolicy
-from bridge.directory.sealing import access_key_context
-from bridge.errors import AccessDenied, AuthenticationFailed, InvalidInput, LimitExceeded, NotFound
+from bridge.errors import AccessDenied, AuthenticationFailed, NotFound
 from bridge.query.errors import QueryError
 from bridge.query.iam import (
     IAM,
@@ -32,7 +29,7 @@ from bridge.query.iam import (
 from bridge.query.iam_providers import aws_field_names
 from bridge.query.params import NAME_PATTERN, POLICY_PATTERN, Field
 from bridge.query.registry import ActionContext, Params, Result
-from bridge.storage.interfaces import AccessKey, LoginProfile, MFADevice, UnitOfWork
+from bridge.storage.interfaces import AccessKey, LoginProfile, MFADevice
 
 EXISTING_USER = name_field("UserName", required=False, max_len=128)
 ACCESS_KEY_ID = Field("AccessKeyId", required=True, min_len=16, max_len=128, pattern=r"[\w]+")
@@ -94,65 +91,19 @@ def _key_shape(key: AccessKey, user_name: str | None) -> dict[str, Any]:
     }
 
 
-def _create_root_key(ctx: ActionContext) -> tuple[AccessKey, str]:
-    """A root access key (the directory's keys belong to users); same quota as a user."""
-    services = ctx.services
-    key_id = ids.access_key_id(services.rng)
-    secret = ids.secret_access_key(services.rng)
-    sealed = services.key_ring.seal(secret.encode(), context=access_key_context(key_id))
-    key = AccessKey(key_id, None, sealed, "Active", services.clock.now())
-    with services.store.transaction() as uow:
-        if len(uow.access_keys.list_for(None)) >= MAX_KEYS_PER_USER:
-            raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
-        uow.access_keys.add(key)
-    return key, secret
-
-
-def _root_keys(ctx: ActionContext) -> list[AccessKey]:
-    with ctx.services.store.transaction() as uow:
-        return uow.access_keys.list_for(None)
-
-
-def _require_root_key(uow: UnitOfWork, access_key_id: str) -> AccessKey:
-    key = uow.access_keys.get(access_key_id)
-    if key is None or key.user_id is not None:
-        raise NotFound(f"The Access Key with id `{access_key_id}` cannot be found")
-    return key
-
-
-def _update_root_key(ctx: ActionContext, access_key_id: str, status: str) -> None:
-    if status not in ("Active", "Inactive"):
-        raise InvalidInput("Status", f"`{status}` must be `Active` or `Inactive`")
-    with ctx.services.store.transaction() as uow:
-        key = _require_root_key(uow, access_key_id)
-        uow.access_keys.update(replace(key, status=status))
-
-
-def _delete_root_key(ctx: ActionContext, access_key_id: str) -> None:
-    with ctx.services.store.transaction() as uow:
-        uow.access_keys.remove(_require_root_key(uow, access_key_id).access_key_id)
-
-
 @IAM.action("CreateAccessKey", EXISTING_USER, resource=owner_arn)
 def create_access_key(ctx: ActionContext, p: Params) -> Result:
-    name = _target(ctx, p)
-    if name is None:
-        key, secret = _create_root_key(ctx)
-    else:
-        created = ctx.directory.keys.create(name)
-        key, secret, name = created.key, created.secret_access_key, created.user_name
-    return {"AccessKey": {**_key_shape(key, name), "SecretAccessKey": secret}}
+    created = ctx.directory.keys.create(_target(ctx, p))
+    shape = _key_shape(created.key, created.user_name)
+    return {"AccessKey": {**shape, "SecretAccessKey": created.secret_access_key}}
 
 
 @IAM.action("ListAccessKeys", EXISTING_USER, *PAGING, resource=owner_arn)
 def list_access_keys(ctx: ActionContext, p: Params) -> Result:
     name = _target(ctx, p)
-    if name is None:
-        keys = _root_keys(ctx)
-    else:
+    if name is not None:
         name = ctx.directory.users.get(name).name
-        keys = ctx.directory.keys.list(name)
-    page, meta = paginate(keys, p)
+    page, meta = paginate(ctx.directory.keys.list(name), p)
     return {"AccessKeyMetadata": [_key_shape(key, name) for key in page], **meta}
 
 
@@ -167,19 +118,12 @@ def list_access_keys(ctx: ActionContext, p: Params) -> Result:
 def update_access_key(ctx: ActionContext, p: Params) -> None:
     name, key_id, status = _target(ctx, p), p["AccessKeyId"], p["Status"]
     with aws_field_names({"status": "Status"}):
-        if name is None:
-            _update_root_key(ctx, key_id, status)
-        else:
-            ctx.directory.keys.update_status(name, key_id, status)
+        ctx.directory.keys.update_status(name, key_id, status)
 
 
 @IAM.action("DeleteAccessKey", EXISTING_USER, ACCESS_KEY_ID, resource=owner_arn, has_output=False)
 def delete_access_key(ctx: ActionContext, p: Params) -> None:
-    name = _target(ctx, p)
-    if name is None:
-        _delete_root_key(ctx, p["AccessKeyId"])
-    else:
-        ctx.directory.keys.delete(name, p["AccessKeyId"])
+    ctx.directory.keys.delete(_target(ctx, p), p["AccessKeyId"])
 
 
 def key_owner_arn(ctx: ActionContext, p: Params) -> str:

@@ -49,7 +49,8 @@ Kind = Literal["user", "group", "role"]
 REPORT_LIFETIME = timedelta(hours=4)
 
 
-def _anything(ctx: ActionContext, p: Params) -> str:  # noqa: ARG001 - a resource function
+def any_resource(ctx: ActionContext, p: Params) -> str:  # noqa: ARG001 - a resource function
+    """The `*` resource of actions that IAM does not scope to one entity."""
     return "*"
 
 
@@ -138,7 +139,7 @@ ENTITY_TYPES = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy
     "GetAccountAuthorizationDetails",
     Field("Filter", kind="list", choices=ENTITY_TYPES, default=[]),
     *PAGING,
-    resource=_anything,
+    resource=any_resource,
 )
 def get_account_authorization_details(ctx: ActionContext, p: Params) -> Result:
     wanted = set(p["Filter"] or ENTITY_TYPES)
@@ -271,7 +272,7 @@ REPORT_HEADER = (
 )
 
 
-@IAM.action("GenerateCredentialReport", resource=_anything)
+@IAM.action("GenerateCredentialReport", resource=any_resource)
 def generate_credential_report(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
     """A new report when none is younger than four hours (IAM's rule), else COMPLETE."""
     store, now = report_store(), ctx.services.clock.now()
@@ -283,7 +284,7 @@ def generate_credential_report(ctx: ActionContext, p: Params) -> Result:  # noqa
     return {"State": "STARTED", "Description": "No report exists. Starting a new report generation"}
 
 
-@IAM.action("GetCredentialReport", resource=_anything)
+@IAM.action("GetCredentialReport", resource=any_resource)
 def get_credential_report(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
     report = report_store().credential.get(ctx.account_id)
     if report is None:
@@ -422,7 +423,7 @@ def generate_service_last_accessed_details(ctx: ActionContext, p: Params) -> Res
     Field("JobId", required=True, min_len=36, max_len=36),
     MARKER,
     MAX_ITEMS,
-    resource=_anything,
+    resource=any_resource,
 )
 def get_service_last_accessed_details(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
     job = report_store().jobs.get(p["JobId"])

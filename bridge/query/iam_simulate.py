@@ -32,7 +32,7 @@ from bridge.policy import (
 from bridge.policy import Request as EngineRequest
 from bridge.policy.conditions.dates import parse_date
 from bridge.query.iam import IAM, PAGING, arn_field, document_field, paginate
-from bridge.query.iam_reports import StoredPolicy, principal_policies
+from bridge.query.iam_reports import StoredPolicy, any_resource, principal_policies
 from bridge.query.params import POLICY_PATTERN, Field
 from bridge.query.registry import ActionContext, Params, Result
 
@@ -417,10 +417,6 @@ def _policy_source(ctx: ActionContext, p: Params) -> str:  # noqa: ARG001
     return str(p["PolicySourceArn"])
 
 
-def _anything(ctx: ActionContext, p: Params) -> str:  # noqa: ARG001
-    return "*"
-
-
 @IAM.action(
     "SimulatePrincipalPolicy",
     arn_field("PolicySourceArn"),
@@ -446,7 +442,7 @@ def simulate_principal_policy(ctx: ActionContext, p: Params) -> Result:
     _policy_list("PolicyInputList", required=True),
     Field("OrderedOrganizationPolicyInputList", kind="structs", default=[]),
     *COMMON,
-    resource=_anything,
+    resource=any_resource,
 )
 def simulate_custom_policy(ctx: ActionContext, p: Params) -> Result:
     levels = tuple(

@@ -14,19 +14,23 @@ from botocore.exceptions import ClientError
 from tests.e2e.live import LiveBridge
 
 ACCOUNT = "123456789012"
-COLUMNS = (
+HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
     "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
     "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
     "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
     "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
     "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-).split(",")
+)
+COLUMNS = HEADER.split(",")
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-         "Action": "sts:AssumeRole"}
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+        }
     ],
 }
 
@@ -57,7 +61,9 @@ def test_account_authorization_details(bridge: LiveBridge) -> None:
     iam.put_user_policy(
         UserName="gaad-user", PolicyName="inline", PolicyDocument=json.dumps(_allow("s3:Get*"))
     )
-    policy = iam.create_policy(PolicyName="gaad-managed", PolicyDocument=json.dumps(_allow("ec2:*")))
+    policy = iam.create_policy(
+        PolicyName="gaad-managed", PolicyDocument=json.dumps(_allow("ec2:*"))
+    )
     arn = policy["Policy"]["Arn"]
     iam.attach_group_policy(GroupName="gaad-group", PolicyArn=arn)
     iam.create_role(RoleName="gaad-role", AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -118,7 +124,12 @@ def test_account_authorization_details_pages(bridge: LiveBridge) -> None:
     pages = iam.get_paginator("get_account_authorization_details").paginate(
         PaginationConfig={"PageSize": 2}
     )
-    collected: dict[str, list[Any]] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    collected: dict[str, list[Any]] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [],
+        "Policies": [],
+    }
     for page in pages:
         for key, items in collected.items():
             items.extend(page[key])

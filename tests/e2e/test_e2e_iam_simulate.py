@@ -37,7 +37,9 @@ def _scalar_type(key: str, value: object) -> str | None:
         return "ip"
     if "time" in key.lower() and _parses(datetime.fromisoformat, value):
         return "date"
-    if key.startswith("custom:blob") and _parses(lambda v: base64.b64decode(v, validate=True), value):
+    if key.startswith("custom:blob") and _parses(
+        lambda v: base64.b64decode(v, validate=True), value
+    ):
         return "binary"
     return "string"
 
@@ -319,8 +321,11 @@ def test_resource_policy_needs_caller_and_grants_it(bridge: LiveBridge) -> None:
             {
                 "PolicyInputList": [_allow("s3:*")],
                 "ContextEntries": [
-                    {"ContextKeyName": "s3:max-keys", "ContextKeyValues": ["ten"],
-                     "ContextKeyType": "numeric"}
+                    {
+                        "ContextKeyName": "s3:max-keys",
+                        "ContextKeyValues": ["ten"],
+                        "ContextKeyType": "numeric",
+                    }
                 ],
             },
             "InvalidInput",
@@ -330,8 +335,11 @@ def test_resource_policy_needs_caller_and_grants_it(bridge: LiveBridge) -> None:
             {
                 "PolicyInputList": [_allow("s3:*")],
                 "ContextEntries": [
-                    {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["1.1.1.1"],
-                     "ContextKeyType": "address"}
+                    {
+                        "ContextKeyName": "aws:SourceIp",
+                        "ContextKeyValues": ["1.1.1.1"],
+                        "ContextKeyType": "address",
+                    }
                 ],
             },
             "InvalidInput",
