@@ -1,6 +1,7 @@
 """The `Resource` / `NotResource` element of a statement, compiled once.
 
-Entries without variables become an exact-string set and one combined regex;
+Entries without variables become an exact-string set and one combined regex (and
+`wild`, the wildcard patterns as written, for indexes that file them one by one);
 entries with variables are resolved per request. An entry whose variable the
 request does not carry never matches (its key is reported as missing); in a
 `NotResource` it makes the whole statement not apply.
@@ -25,7 +26,7 @@ from bridge.policy.variables import (
 class ResourceMatcher:
     """Matches a request's resource against a statement's resource patterns."""
 
-    __slots__ = ("dynamic", "exact", "matches_all", "negated", "patterns", "regex")
+    __slots__ = ("dynamic", "exact", "matches_all", "negated", "patterns", "regex", "wild")
 
     def __init__(self, patterns: Iterable[str], *, negated: bool, version: str) -> None:
         self.patterns = tuple(patterns)
@@ -36,6 +37,7 @@ class ResourceMatcher:
         star = "*" in static
         self.matches_all = star and not negated
         self.exact = frozenset(p for p in static if not has_wildcard(p))
+        self.wild = tuple(dict.fromkeys(p for p in static if has_wildcard(p)))
         wild = [arn_regex(((p, False),)) for p in static if has_wildcard(p) and p != "*"]
         if star:
             wild = [".*"]

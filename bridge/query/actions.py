@@ -8,6 +8,7 @@ from bridge.query import (  # noqa: F401 - each module registers its actions
     iam_providers,
     iam_reports,
     iam_roles,
+    iam_simulate,
     iam_users,
 )
 from bridge.query.iam import IAM

@@ -319,8 +319,7 @@ def _flag(value: bool) -> str:
 
 def _root_row(ctx: ActionContext) -> list[str]:
     account = ctx.directory.account.get()
-    with ctx.services.store.transaction() as uow:  # the directory lists only users' keys
-        keys = uow.access_keys.list_for(None)
+    keys = ctx.directory.keys.list(None)
     not_supported = "not_supported"
     return [
         "<root_account>",
@@ -515,7 +514,3 @@ def _service_entry(namespace: str, uses: list[Use]) -> dict[str, Any]:
             "LastAuthenticatedRegion": region,
         }
     return entry
-
-
-# Registered here until `actions.py` imports it (it reads `principal_policies` above).
-from bridge.query import iam_simulate  # noqa: E402, F401

@@ -1,0 +1,175 @@
+"""Per-action plans: which candidate statements a resource can reach, as a bitmask.
+
+An `ActionPlan` holds the statements whose `Action`/`NotAction` matches one action,
+in evaluation order; bit `i` of a mask stands for `entries[i]`. Its `ResourceTable`
+turns a resource into the mask of statements whose static `Resource`/`NotResource`
+matches, with one dict lookup for the exact ARNs and one per distinct literal-prefix
+length for the wildcard patterns:
+
+* a pattern is filed under its literal prefix (the text before its first `*` or
+  `?`); only the patterns whose prefix starts the resource are looked at;
+* `<prefix>*` with the `*` in the ARN's resource part (after the fifth colon), and
+  `*` alone, match every resource with that prefix, so they need no regex;
+* other wildcard patterns keep their own compiled regex, run only behind their prefix.
+
+Statements whose patterns hold policy variables are resolved per request (the
+`dynamic` mask). The mask, not the resource, then selects a `Refined`: many
+resources share a mask, so a resource never seen before usually costs the table
+lookups and one dict hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from bridge.policy.compiled import Entry
+from bridge.policy.matching import arn_regex
+from bridge.policy.memo import Memo
+from bridge.policy.model import Decision
+
+_RESOURCE_PART = 5  # colons before an ARN's resource part, where `*` crosses `:` and `/`
+_REFINED_PER_PLAN = 1024
+# (regex, bits) pairs checked behind one prefix
+Checks = tuple[tuple[re.Pattern[str], int], ...]
+# literal prefix -> (bits matched by the prefix alone, patterns that need their regex)
+Buckets = dict[str, tuple[int, Checks]]
+Group = tuple[tuple[Entry, bool], ...]
+
+
+class ResourceTable:
+    """The entries of a plan filed by their static resource patterns."""
+
+    __slots__ = ("anywhere", "exact", "negated", "prefixes")
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.anywhere = 0
+        self.negated = 0
+        self.exact: dict[str, int] = {}
+        wild: dict[str, int] = {}
+        for position, entry in enumerate(entries):
+            self._file(entry, 1 << position, wild)
+        self.prefixes = _buckets(wild)
+
+    def _file(self, entry: Entry, bit: int, wild: dict[str, int]) -> None:
+        resources = entry.resources
+        if resources is None:
+            self.anywhere |= bit
+            return
+        if resources.dynamic:
+            return
+        if resources.negated:
+            self.negated |= bit
+        for pattern in resources.exact:
+            self.exact[pattern] = self.exact.get(pattern, 0) | bit
+        for pattern in resources.wild:
+            wild[pattern] = wild.get(pattern, 0) | bit
+
+    def mask(self, resource: str) -> int:
+        """Bits of the entries whose static `Resource`/`NotResource` matches `resource`."""
+        listed = self.exact.get(resource, 0)
+        for length, buckets in self.prefixes:
+            bucket = buckets.get(resource[:length])
+            if bucket is not None:
+                listed |= bucket[0]
+                for regex, bits in bucket[1]:
+                    if regex.fullmatch(resource) is not None:
+                        listed |= bits
+        return self.anywhere | (listed ^ self.negated)
+
+
+def _buckets(wild: Mapping[str, int]) -> tuple[tuple[int, Buckets], ...]:
+    """Wildcard patterns grouped by the length of their literal prefix, then by prefix."""
+    simple: dict[str, int] = {}
+    checks: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+    for pattern, bits in wild.items():
+        prefix = _literal_prefix(pattern)
+        if pattern == "*" or (pattern == f"{prefix}*" and prefix.count(":") >= _RESOURCE_PART):
+            simple[prefix] = simple.get(prefix, 0) | bits
+        else:
+            regex = re.compile(arn_regex(((pattern, False),)), re.DOTALL)
+            checks.setdefault(prefix, []).append((regex, bits))
+    by_length: dict[int, Buckets] = {}
+    for prefix in {*simple, *checks}:
+        bucket = (simple.get(prefix, 0), tuple(checks.get(prefix, ())))
+        by_length.setdefault(len(prefix), {})[prefix] = bucket
+    return tuple(sorted(by_length.items()))
+
+
+def _literal_prefix(pattern: str) -> str:
+    cut = min((i for i in (pattern.find("*"), pattern.find("?")) if i >= 0), default=len(pattern))
+    return pattern[:cut]
+
+
+class ActionPlan:
+    """The candidate entries of one action, their resource table and refined sets by mask."""
+
+    __slots__ = ("dynamic", "entries", "refined", "table")
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = tuple(entries)
+        self.table = ResourceTable(self.entries)
+        self.dynamic = sum(
+            1 << position
+            for position, entry in enumerate(self.entries)
+            if entry.resources is not None and entry.resources.dynamic
+        )
+        self.refined: Memo[int, Refined | Decision] = Memo(_REFINED_PER_PLAN)
+
+    def groups(self, mask: int, kinds: Sequence[str]) -> tuple[Group, ...]:
+        """(denies, allows of each kind) among the entries of `mask` and the dynamic ones;
+        each entry is paired with "resource already matched"."""
+        selected = [
+            (entry, bool(mask >> position & 1))
+            for position, entry in enumerate(self.entries)
+            if (mask | self.dynamic) >> position & 1
+        ]
+        denies = tuple(pair for pair in selected if pair[0].is_deny)
+        allows = [pair for pair in selected if not pair[0].is_deny]
+        by_kind = (tuple(p for p in allows if p[0].matched.policy_kind == kind) for kind in kinds)
+        return (denies, *by_kind)
+
+
+class Refined:
+    """A plan narrowed to one resource mask.
+
+    `keys` are the request keys that can change the decision; decisions are memoised
+    by their values (and by the resource when a pattern holds policy variables), so a
+    repeated request costs one lookup.
+    """
+
+    __slots__ = ("dynamic", "groups", "keys", "static")
+
+    def __init__(self, groups: tuple[Group, ...]) -> None:
+        self.groups = groups
+        keys: set[str] = set()
+        for group in groups:
+            for entry, _ in group:
+                keys |= entry.context_keys()
+        self.keys = tuple(sorted(keys))
+        self.dynamic = any(not matched for group in groups for _, matched in group)
+        self.static = not self.dynamic and all(
+            entry.unconditional for group in groups for entry, _ in group
+        )
+
+    def values(self, context: Mapping[str, object]) -> tuple[object, ...]:
+        """The request's values of `keys`, typed so that `True` and `1` differ."""
+        values = tuple(map(context.get, self.keys))
+        for value in values:
+            if value is not None and value.__class__ is not str:
+                return tuple(_frozen(context.get(key)) for key in self.keys)
+        return values
+
+
+class UncacheableError(Exception):
+    """A context value outside the documented types: decide without the memo."""
+
+
+def _frozen(value: object) -> object:
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, list):
+        return tuple((item.__class__, _frozen(item)) for item in value)
+    if isinstance(value, int | float):
+        return (value.__class__, value)
+    raise UncacheableError
