@@ -158,16 +158,13 @@ def verify(
     parsed = _parse(request)
     _check_scope(parsed, services)
     _check_time(parsed, now, max_skew)
-    payload_hash = _payload_hash(request, parsed)
+    payload_hashes = _payload_hashes(request, parsed)
     secret = lookup(parsed.access_key_id, parsed.security_token)
     if secret is None:
         raise SigV4Error("InvalidClientTokenId", _INVALID_KEY)
     scope = (parsed.scope_date, parsed.region, parsed.service)
     key = signing_keys.get(secret, *scope) if signing_keys else derive_signing_key(secret, *scope)
-    presigned = parsed.expires is not None
-    creq = canonical_request(request, parsed.signed_headers, payload_hash, presigned=presigned)
-    expected = hmac.new(key, string_to_sign(parsed.amz_date, parsed.scope, creq).encode(), "sha256")
-    if not hmac.compare_digest(expected.hexdigest().encode(), parsed.signature.encode()):
+    if not any(_signature_matches(request, parsed, key, h) for h in payload_hashes):
         raise _mismatch(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method."
@@ -175,6 +172,15 @@ def verify(
     return Caller(
         parsed.access_key_id, parsed.region, parsed.service, parsed.security_token, parsed.signed_at
     )
+
+
+def _signature_matches(
+    request: SignedRequest, parsed: _Parsed, key: bytes, payload_hash: str
+) -> bool:
+    presigned = parsed.expires is not None
+    creq = canonical_request(request, parsed.signed_headers, payload_hash, presigned=presigned)
+    expected = hmac.new(key, string_to_sign(parsed.amz_date, parsed.scope, creq).encode(), "sha256")
+    return hmac.compare_digest(expected.hexdigest().encode(), parsed.signature.encode())
 
 
 def string_to_sign(amz_date: str, scope: str, creq: str) -> str:
@@ -419,11 +425,23 @@ def _check_time(parsed: _Parsed, now: datetime, max_skew: timedelta) -> None:
         raise SigV4Error("RequestExpired", message)
 
 
-def _payload_hash(request: SignedRequest, parsed: _Parsed) -> str:
+def _payload_hashes(request: SignedRequest, parsed: _Parsed) -> tuple[str, ...]:
+    """The payload hashes a valid signature may have used.
+
+    A presigned URL carries no body; botocore signs it with `UNSIGNED-PAYLOAD`, other
+    SDKs with the hash of the empty body, so both are tried, and only for an empty body
+    (a presigned URL must never vouch for a body it did not sign).
+    """
     computed = hashlib.sha256(request.body).hexdigest()
     declared = request.header("x-amz-content-sha256")
     if declared is None or "x-amz-content-sha256" not in parsed.signed_headers:
-        return computed
+        if parsed.expires is not None and not request.body:
+            return (computed, UNSIGNED_PAYLOAD)
+        return (computed,)
+    return (_declared_hash(declared, computed, parsed),)
+
+
+def _declared_hash(declared: str, computed: str, parsed: _Parsed) -> str:
     if declared == UNSIGNED_PAYLOAD and parsed.expires is not None:
         return UNSIGNED_PAYLOAD
     if declared != computed:

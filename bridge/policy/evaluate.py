@@ -12,15 +12,27 @@
 
 A statement with a condition that cannot be evaluated does not apply; a deny of
 that kind is reported in `unevaluable_denies`.
+
+`evaluate()` compiles its policies into a `PolicySet` through one module-level
+`PolicySetCache` (256 sets, least recently used dropped first). That process-wide
+state is safe where the rest of the project keeps state in the app: the cache is
+a bounded memo of a pure function. A `Policy` is immutable and equal (and hashed)
+by id, kind and content digest, so equal inputs always compile to equivalent sets,
+and a cached set only changes how fast an answer comes, never the answer; nothing
+in it depends on time, randomness or configuration. Callers that hold a principal's
+policies for longer (`authz`) build and keep their own `PolicySet` instead.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
-from bridge.policy.compiled import NO_MATCH, STATIC_MATCH, ActionIndex, Entry, Trace, applying
+from bridge.policy.compiled import ActionIndex, Entry, Trace, applying
 from bridge.policy.document import Policy
+from bridge.policy.memo import Memo
 from bridge.policy.model import (
     ALLOWED,
     EXPLICIT_DENY,
@@ -30,57 +42,29 @@ from bridge.policy.model import (
     Principal,
     Request,
 )
+from bridge.policy.plan import ActionPlan, Refined, UncacheableError
 
 _PLAN_LIMIT = 8192
-_REFINED_LIMIT = 16384
+_OUTCOME_LIMIT = 16384
 _MEMO_LIMIT = 65536
 _POLICY_SET_CACHE = 256
 _NOTHING = Decision(IMPLICIT_DENY)
 _KINDS = ("identity", "resource", "boundary", "session")
-# A plan is, for one action: (denies, identity allows, resource allows, boundary allows,
-# session allows).
-Plan = tuple[tuple[Entry, ...], ...]
-Group = tuple[tuple[Entry, bool], ...]
-
-
-class Refined:
-    """A plan narrowed to one (action, resource): entries with "resource already matched".
-
-    `keys` are the request keys that can change the decision; decisions are memoised
-    by their values, so a repeated request costs one lookup.
-    """
-
-    __slots__ = ("groups", "keys")
-
-    def __init__(self, groups: tuple[Group, ...]) -> None:
-        self.groups = groups
-        keys: set[str] = set()
-        for group in groups:
-            for entry, _ in group:
-                keys |= entry.context_keys()
-        self.keys = tuple(sorted(keys))
-
-    def values(self, context: Mapping[str, object]) -> tuple[object, ...]:
-        """The request's values of `keys`, typed so that `True` and `1` differ."""
-        return tuple(_frozen(context.get(key)) for key in self.keys)
-
-
-class _UncacheableError(Exception):
-    """A context value outside the documented types: decide without the memo."""
-
-
-def _frozen(value: object) -> object:
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, list):
-        return tuple((item.__class__, _frozen(item)) for item in value)
-    if isinstance(value, int | float):
-        return (value.__class__, value)
-    raise _UncacheableError
+_EMPTY: Mapping[str, object] = {}
+Outcome = Refined | Decision
+MemoKey = tuple[Refined, str | None, Principal | None, tuple[object, ...]]
 
 
 class PolicySet:
-    """The policies that apply to one principal, compiled once."""
+    """The policies that apply to one principal, compiled once.
+
+    A request goes (action, resource) -> `Outcome` -> `Decision`, each step memoised
+    in a bounded `Memo`. On a miss, the action's `ActionPlan` (built once per
+    action) turns the resource into a bitmask of the statements that can apply; the
+    `Refined` set for that mask is built once per mask, or is the fixed decision
+    when none of its statements has a condition or a principal. Conditions are only
+    evaluated for the statements that survive action and resource.
+    """
 
     def __init__(
         self,
@@ -104,32 +88,57 @@ class PolicySet:
         for order, entry in enumerate(entries):
             entry.order = order
         self._index = ActionIndex(entries)
-        self._plans: dict[str, Plan] = {}
-        self._refined: dict[tuple[str, str], Refined | Decision] = {}
-        self._memo: dict[
-            tuple[tuple[str, str], Principal | None, tuple[object, ...]], Decision
-        ] = {}
+        self._plans: Memo[str, ActionPlan] = Memo(_PLAN_LIMIT)
+        self._outcomes: Memo[tuple[str, str], Outcome] = Memo(_OUTCOME_LIMIT)
+        self._memo: Memo[MemoKey, Decision] = Memo(_MEMO_LIMIT)
 
     def evaluate(self, request: Request, principal: Principal | None = None) -> Decision:
         """Decide `request` for the caller `principal` (needed by resource policies)."""
         key = (request.lowered_action, request.resource)
-        refined = self._refined.get(key)
-        if refined is None:
-            refined = self._refine(key)
-        if isinstance(refined, Decision):
-            return refined
+        outcome = self._outcomes.recent.get(key)
+        if outcome is None:
+            outcome = self._outcome(key)
+        if isinstance(outcome, Decision):
+            return outcome
         context = request.lowered_context
         try:
-            memo_key = (key, principal, refined.values(context))
-        except _UncacheableError:
-            return self._decide(refined, request.resource, context, principal)
-        decision = self._memo.get(memo_key)
+            values = outcome.values(context)
+        except UncacheableError:
+            return self._decide(outcome, request.resource, context, principal)
+        memo_key = (outcome, request.resource if outcome.dynamic else None, principal, values)
+        memo = self._memo
+        decision = memo.recent.get(memo_key) or memo.revive(memo_key)
         if decision is None:
-            decision = self._decide(refined, request.resource, context, principal)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[memo_key] = decision
+            decision = self._decide(outcome, request.resource, context, principal)
+            memo.put(memo_key, decision)
         return decision
+
+    def _outcome(self, key: tuple[str, str]) -> Outcome:
+        """The `Refined` set or fixed decision of one (action, resource) not in `recent`."""
+        outcome = self._outcomes.revive(key)
+        if outcome is None:
+            plan = self._plans.get(key[0])
+            if plan is None:
+                plan = self._plan(key[0])
+            mask = plan.table.mask(key[1])
+            outcome = plan.refined.get(mask)
+            if outcome is None:
+                outcome = self._refine(plan, mask)
+            self._outcomes.put(key, outcome)
+        return outcome
+
+    def _refine(self, plan: ActionPlan, mask: int) -> Outcome:
+        refined = Refined(plan.groups(mask, _KINDS))
+        outcome: Outcome = refined
+        if refined.static:
+            outcome = self._decide(refined, "", _EMPTY, None)
+        plan.refined.put(mask, outcome)
+        return outcome
+
+    def _plan(self, action: str) -> ActionPlan:
+        plan = ActionPlan(self._index.candidates(action))
+        self._plans.put(action, plan)
+        return plan
 
     def _decide(
         self,
@@ -139,59 +148,23 @@ class PolicySet:
         principal: Principal | None,
     ) -> Decision:
         trace = Trace()
-        groups = refined.groups
-        denies = applying(groups[0], resource, context, principal, trace)
-        if denies:
-            return _decision(EXPLICIT_DENY, denies, trace)
-        granted = applying(groups[1], resource, context, principal, trace)
-        if groups[2]:
-            granted += applying(groups[2], resource, context, principal, trace)
+        denies_, identity, resource_allows, boundary, session = refined.groups
+        if denies_:
+            denies = applying(denies_, resource, context, principal, trace)
+            if denies:
+                return _decision(EXPLICIT_DENY, denies, trace)
+        granted = applying(identity, resource, context, principal, trace) if identity else []
+        if resource_allows:
+            granted += applying(resource_allows, resource, context, principal, trace)
         if not granted:
             return _decision(IMPLICIT_DENY, granted, trace)
-        for required, entries in ((self.boundary, groups[3]), (self.session, groups[4])):
+        for required, entries in ((self.boundary, boundary), (self.session, session)):
             if required:
                 allows = applying(entries, resource, context, principal, trace)
                 if not allows:
                     return _decision(IMPLICIT_DENY, granted, trace)
                 granted += allows
         return _decision(ALLOWED, granted, trace)
-
-    def _refine(self, key: tuple[str, str]) -> Refined | Decision:
-        """The statements that can apply to one (action, resource), or the fixed decision."""
-        plan = self._plans.get(key[0]) or self._plan(key[0])
-        refined = Refined(tuple(_refine_group(group, key[1]) for group in plan))
-        static = all(
-            matched and entry.unconditional for group in refined.groups for entry, matched in group
-        )
-        result: Refined | Decision = refined
-        if static:
-            result = self._decide(refined, key[1], {}, None)
-        if len(self._refined) >= _REFINED_LIMIT:
-            self._refined.clear()
-        self._refined[key] = result
-        return result
-
-    def _plan(self, action: str) -> Plan:
-        candidates = self._index.candidates(action)
-        denies = tuple(entry for entry in candidates if entry.is_deny)
-        allows = [entry for entry in candidates if not entry.is_deny]
-        by_kind = tuple(
-            tuple(entry for entry in allows if entry.matched.policy_kind == kind) for kind in _KINDS
-        )
-        plan = (denies, *by_kind)
-        if len(self._plans) >= _PLAN_LIMIT:
-            self._plans.clear()
-        self._plans[action] = plan
-        return plan
-
-
-def _refine_group(group: tuple[Entry, ...], resource: str) -> Group:
-    refined = []
-    for entry in group:
-        state = entry.resource_state(resource)
-        if state != NO_MATCH:
-            refined.append((entry, state == STATIC_MATCH))
-    return tuple(refined)
 
 
 def _decision(
@@ -216,21 +189,56 @@ def evaluate(
     principal: Principal | None = None,
 ) -> Decision:
     """One-shot evaluation; equal policies reuse a cached compiled `PolicySet`."""
-    policy_set = _policy_set(tuple(identity), tuple(boundary or ()), tuple(session or ()), resource)
-    return policy_set.evaluate(request, principal)
+    key = (tuple(identity), tuple(boundary or ()), tuple(session or ()), resource)
+    return _SHARED.policy_set(key).evaluate(request, principal)
 
 
-@functools.lru_cache(maxsize=_POLICY_SET_CACHE)
-def _policy_set(
-    identity: tuple[Policy, ...],
-    boundary: tuple[Policy, ...],
-    session: tuple[Policy, ...],
-    resource: Policy | None,
-) -> PolicySet:
-    """A process-wide, bounded memo of a pure function: `Policy` hashes by content digest."""
-    return PolicySet(identity, boundary=boundary, session=session, resource=resource)
+CacheKey = tuple[tuple[Policy, ...], tuple[Policy, ...], tuple[Policy, ...], Policy | None]
+
+
+class PolicySetCache:
+    """Compiled `PolicySet`s by their policies, at most `maxsize`, least recently used
+    dropped first. Thread-safe; two threads missing the same key may both compile it."""
+
+    def __init__(self, maxsize: int = _POLICY_SET_CACHE) -> None:
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._sets: OrderedDict[CacheKey, PolicySet] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def policy_set(self, key: CacheKey) -> PolicySet:
+        """The compiled set for (identity, boundary, session, resource), built on a miss."""
+        with self._lock:
+            found = self._sets.get(key)
+            if found is not None:
+                self._sets.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        identity, boundary, session, resource = key
+        built = PolicySet(identity, boundary=boundary, session=session, resource=resource)
+        with self._lock:
+            self._sets[key] = built
+            while len(self._sets) > self.maxsize:
+                self._sets.popitem(last=False)
+        return built
+
+    def info(self) -> functools._CacheInfo:
+        """Hits, misses, maximum and current size, as `functools.lru_cache` reports them."""
+        with self._lock:
+            return functools._CacheInfo(self.hits, self.misses, self.maxsize, len(self._sets))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sets.clear()
+            self.hits = self.misses = 0
+
+
+# The one module-level state of the engine: see the module docstring.
+_SHARED = PolicySetCache()
 
 
 def policy_set_cache_info() -> functools._CacheInfo:
     """Hits and misses of the compiled-set cache behind `evaluate()`."""
-    return _policy_set.cache_info()
+    return _SHARED.info()

@@ -6,7 +6,7 @@ entry back to `recent`, so entries in use survive every turnover while one-off k
 (a million S3 object names) age out. Every operation is O(1); there is no
 clear-all, and at most `limit` entries are held.
 
-Callers on a hot path may read `recent` directly and call `get` only on a miss.
+Callers on a hot path may read `recent` directly and call `revive` only on a miss.
 Values are never `None` (a `None` from `get` means absent).
 """
 
@@ -33,10 +33,14 @@ class Memo(Generic[K, V]):
     def get(self, key: K) -> V | None:
         """The value for `key`, or `None`; a value found in `older` moves to `recent`."""
         value = self.recent.get(key)
-        if value is None:
-            value = self.older.pop(key, None)
-            if value is not None:
-                self.put(key, value)
+        return self.revive(key) if value is None else value
+
+    def revive(self, key: K) -> V | None:
+        """The value for `key` from `older` (moved to `recent`), for callers that read
+        `recent` themselves."""
+        value = self.older.pop(key, None)
+        if value is not None:
+            self.put(key, value)
         return value
 
     def put(self, key: K, value: V) -> None:

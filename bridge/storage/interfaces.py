@@ -164,6 +164,23 @@ class KeyRecord:
     status: str = "active"  # "active" (newest signs/encrypts) | "retired" (opens only)
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """A rule refusing temporary credentials before they expire.
+
+    `kind` "session": `subject` is one session's token id or access key id (`ASIA…`).
+    `kind` "principal": `subject` is a role or user id; its sessions issued before
+    `not_before` are refused. The rule can be dropped after `expires_at`, when every
+    session it could refuse has expired anyway.
+    """
+
+    kind: str  # "session" | "principal"
+    subject: str
+    created_at: datetime
+    expires_at: datetime
+    not_before: datetime | None = None  # "principal" rules only
+
+
 E = TypeVar("E")
 
 
@@ -321,6 +338,20 @@ class KeyRingRepository(Protocol):
     def update(self, record: KeyRecord) -> None: ...
 
 
+class RevocationRepository(Protocol):
+    def add(self, revocation: Revocation) -> None:
+        """Record a rule; equal rules may be recorded more than once."""
+        ...
+
+    def active(self, now: datetime) -> list[Revocation]:
+        """Rules with `expires_at` after `now`, ordered by creation time."""
+        ...
+
+    def purge(self, now: datetime) -> int:
+        """Delete the rules with `expires_at` at or before `now`; return how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """The repositories, bound to one transaction."""
 
@@ -339,6 +370,7 @@ class UnitOfWork(Protocol):
     saml_providers: SAMLProviderRepository
     oidc_providers: OIDCProviderRepository
     key_ring: KeyRingRepository
+    revocations: RevocationRepository
 
 
 class OneTimeUse(Protocol):

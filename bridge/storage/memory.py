@@ -28,6 +28,7 @@ from bridge.storage.interfaces import (
     NamedRepository,
     OIDCProviderRepository,
     PolicyVersionRepository,
+    RevocationRepository,
     Role,
     SAMLProviderRepository,
     UnitOfWork,
@@ -44,6 +45,7 @@ from bridge.storage.memory_repos import (
     Named,
     Profiles,
     Providers,
+    Revocations,
     State,
     Versions,
 )
@@ -82,6 +84,7 @@ class _MemoryUnit:
             state.oidc, lambda p: p.arn, "oidc provider"
         )
         self.key_ring: KeyRingRepository = KeyRing(state)
+        self.revocations: RevocationRepository = Revocations(state)
 
 
 class MemoryStore:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from bridge.errors import AlreadyExists, NotFound
@@ -21,6 +22,7 @@ from bridge.storage.interfaces import (
     MFADevice,
     OIDCProvider,
     PolicyVersion,
+    Revocation,
     Role,
     SAMLProvider,
     User,
@@ -62,6 +64,7 @@ class State:
     saml: dict[str, SAMLProvider] = field(default_factory=dict)
     oidc: dict[str, OIDCProvider] = field(default_factory=dict)
     keys: dict[str, KeyRecord] = field(default_factory=dict)
+    revocations: list[Revocation] = field(default_factory=list)
 
     def copy(self) -> State:
         copies = {name: value.copy() for name, value in vars(self).items() if name != "account"}
@@ -362,3 +365,20 @@ class KeyRing:
 
     def update(self, record: KeyRecord) -> None:
         _replace(self._table, record.key_id, record, "key")
+
+
+class Revocations:
+    def __init__(self, state: State) -> None:
+        self._rules = state.revocations
+
+    def add(self, revocation: Revocation) -> None:
+        self._rules.append(revocation)
+
+    def active(self, now: datetime) -> list[Revocation]:
+        live = [r for r in self._rules if r.expires_at > now]
+        return sorted(live, key=lambda r: r.created_at)
+
+    def purge(self, now: datetime) -> int:
+        before = len(self._rules)
+        self._rules[:] = [r for r in self._rules if r.expires_at > now]
+        return before - len(self._rules)

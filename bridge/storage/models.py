@@ -266,6 +266,16 @@ class KeyRecordRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
 
 
+class RevocationRow(Base):
+    __tablename__ = "revocations"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    not_before: Mapped[datetime | None] = _when()
+
+
 class OneTimeKeyRow(Base):
     __tablename__ = "one_time_keys"
     key: Mapped[str] = mapped_column(String(ARN), primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -30,6 +31,8 @@ from bridge.storage.interfaces import (
     OIDCProviderRepository,
     PolicyVersion,
     PolicyVersionRepository,
+    Revocation,
+    RevocationRepository,
     Role,
     SAMLProvider,
     SAMLProviderRepository,
@@ -48,6 +51,7 @@ from bridge.storage.models import (
     OIDCProviderRow,
     PolicyRow,
     PolicyVersionRow,
+    RevocationRow,
     RoleRow,
     SAMLProviderRow,
     UserRow,
@@ -307,6 +311,30 @@ class _KeyRing(Keyed[KeyRecord, KeyRecordRow]):
         return self.where(criterion, order=(KeyRecordRow.created_at, KeyRecordRow.seq))
 
 
+class _Revocations:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, revocation: Revocation) -> None:
+        self._session.add(RevocationRow(**values_of(revocation)))
+        flush(self._session, f"revocation of `{revocation.subject}`")
+
+    def active(self, now: datetime) -> list[Revocation]:
+        query = (
+            select(RevocationRow)
+            .where(RevocationRow.expires_at > now)
+            .order_by(RevocationRow.created_at, RevocationRow.seq)
+        )
+        return [to_record(Revocation, row) for row in self._session.scalars(query)]
+
+    def purge(self, now: datetime) -> int:
+        doomed = select(RevocationRow.seq).where(RevocationRow.expires_at <= now)
+        seqs = list(self._session.scalars(doomed))
+        if seqs:
+            self._session.execute(delete(RevocationRow).where(RevocationRow.seq.in_(seqs)))
+        return len(seqs)
+
+
 class _Account:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -353,3 +381,4 @@ class SqlUnit:
         self.saml_providers: SAMLProviderRepository = _SAMLProviders(session)
         self.oidc_providers: OIDCProviderRepository = _OIDCProviders(session)
         self.key_ring: KeyRingRepository = _KeyRing(session)
+        self.revocations: RevocationRepository = _Revocations(session)

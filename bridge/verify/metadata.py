@@ -23,6 +23,7 @@ from bridge.verify.xmlsafe import (
     children,
     optional_datetime,
     parse_xml,
+    tag_of,
 )
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -79,7 +80,8 @@ def _idp_entity(root: Element) -> tuple[Element, list[Element]]:
         return root, []
     if root.tag != f"{{{MD}}}EntitiesDescriptor":
         raise InvalidSAMLMetadata(
-            f"metadata: root element `{root.tag}` is not an EntityDescriptor or EntitiesDescriptor"
+            f"metadata: root element `{tag_of(root)}` is not an EntityDescriptor"
+            " or EntitiesDescriptor"
         )
     entities = [
         e

@@ -21,8 +21,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import xmlsec
+
+if TYPE_CHECKING:
+    from xmlsec.constants import __Transform as Transform
 
 from bridge.verify.saml_errors import InvalidSAMLResponse
 from bridge.verify.xmlsafe import Element, children
@@ -31,26 +35,26 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-T = xmlsec.Transform
+C = xmlsec.constants
 
 SIGNATURE_METHODS = {
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": T.RSA_SHA256,
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": T.RSA_SHA384,
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": T.RSA_SHA512,
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": T.ECDSA_SHA256,
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": T.ECDSA_SHA384,
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": T.ECDSA_SHA512,
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": C.TransformRsaSha256,
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": C.TransformRsaSha384,
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": C.TransformRsaSha512,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": C.TransformEcdsaSha256,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": C.TransformEcdsaSha384,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": C.TransformEcdsaSha512,
 }
 SHA1_SIGNATURE_METHODS = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": T.RSA_SHA1,
-    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": T.ECDSA_SHA1,
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": C.TransformRsaSha1,
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1": C.TransformEcdsaSha1,
 }
 DIGEST_METHODS = {
-    "http://www.w3.org/2001/04/xmlenc#sha256": T.SHA256,
-    "http://www.w3.org/2001/04/xmldsig-more#sha384": T.SHA384,
-    "http://www.w3.org/2001/04/xmlenc#sha512": T.SHA512,
+    "http://www.w3.org/2001/04/xmlenc#sha256": C.TransformSha256,
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": C.TransformSha384,
+    "http://www.w3.org/2001/04/xmlenc#sha512": C.TransformSha512,
 }
-SHA1_DIGEST_METHODS = {"http://www.w3.org/2000/09/xmldsig#sha1": T.SHA1}
+SHA1_DIGEST_METHODS = {"http://www.w3.org/2000/09/xmldsig#sha1": C.TransformSha1}
 DATA_ENCRYPTION = frozenset(
     {
         f"{XENC}aes128-cbc",
@@ -74,15 +78,22 @@ class VerifiedElement:
 
 @dataclass(frozen=True)
 class _Algorithms:
-    signature: xmlsec.Transform
-    digest: xmlsec.Transform
+    signature: Transform
+    digest: Transform
     used_sha1: bool
 
 
-def load_keys(certificates: Sequence[bytes]) -> tuple[xmlsec.Key, ...]:
+@dataclass(frozen=True)
+class TrustedKeys:
+    """The verification keys of one provider, loaded once from its metadata certificates."""
+
+    keys: tuple[xmlsec.Key, ...]
+
+
+def load_keys(certificates: Sequence[bytes]) -> TrustedKeys:
     """xmlsec keys for DER certificates taken from the provider metadata."""
     fmt = xmlsec.constants.KeyDataFormatCertDer
-    return tuple(xmlsec.Key.from_memory(der, fmt) for der in certificates)
+    return TrustedKeys(tuple(xmlsec.Key.from_memory(der, fmt) for der in certificates))
 
 
 def signature_of(element: Element, *, where: str) -> Element | None:
@@ -94,7 +105,7 @@ def signature_of(element: Element, *, where: str) -> Element | None:
 
 
 def verify_enveloped(
-    element: Element, keys: Sequence[xmlsec.Key], *, allow_sha1: bool, where: str
+    element: Element, trusted: TrustedKeys, *, allow_sha1: bool, where: str
 ) -> VerifiedElement:
     """Verify the enveloped signature of `element` with one of `keys` (metadata only)."""
     signature = signature_of(element, where=where)
@@ -102,9 +113,9 @@ def verify_enveloped(
         raise InvalidSAMLResponse(f"{where}: not signed")
     algorithms = _check_signed_info(signature, element, allow_sha1=allow_sha1, where=where)
     xmlsec.tree.add_ids(element.getroottree().getroot(), ["ID"])
-    if not any(_verifies(signature, key, algorithms) for key in keys):
+    if not any(_verifies(signature, key, algorithms) for key in trusted.keys):
         raise InvalidSAMLResponse(
-            f"{where}/ds:Signature: does not verify with any of the {len(keys)} signing "
+            f"{where}/ds:Signature: does not verify with any of the {len(trusted.keys)} signing "
             "certificates in the provider metadata"
         )
     return VerifiedElement(copy.deepcopy(element), algorithms.used_sha1)
@@ -113,9 +124,9 @@ def verify_enveloped(
 def _verifies(signature: Element, key: xmlsec.Key, algorithms: _Algorithms) -> bool:
     ctx = xmlsec.SignatureContext()
     ctx.key = key
-    for transform in (T.EXCL_C14N, T.ENVELOPED, algorithms.digest):
+    for transform in (C.TransformExclC14N, C.TransformEnveloped, algorithms.digest):
         ctx.enable_reference_transform(transform)
-    ctx.enable_signature_transform(T.EXCL_C14N)
+    ctx.enable_signature_transform(C.TransformExclC14N)
     ctx.enable_signature_transform(algorithms.signature)
     try:
         ctx.verify(signature)
@@ -133,12 +144,12 @@ def _algorithm(parent: Element, tag: str, *, where: str) -> str:
 
 def _pick(
     uri: str,
-    strong: dict[str, xmlsec.Transform],
-    weak: dict[str, xmlsec.Transform],
+    strong: dict[str, Transform],
+    weak: dict[str, Transform],
     *,
     allow_sha1: bool,
     where: str,
-) -> tuple[xmlsec.Transform, bool]:
+) -> tuple[Transform, bool]:
     """The transform for an allowed algorithm URI, and whether it is a SHA-1 one."""
     if uri in strong:
         return strong[uri], False
@@ -159,19 +170,31 @@ def _check_signed_info(
     if _algorithm(info, "CanonicalizationMethod", where=where) != EXC_C14N:
         raise InvalidSAMLResponse(f"{where}/ds:CanonicalizationMethod: must be `{EXC_C14N}`")
     method = _algorithm(info, "SignatureMethod", where=where)
-    sig, weak_sig = _pick(method, SIGNATURE_METHODS, SHA1_SIGNATURE_METHODS,
-                          allow_sha1=allow_sha1, where=f"{where}/ds:SignatureMethod")
+    sig, weak_sig = _pick(
+        method,
+        SIGNATURE_METHODS,
+        SHA1_SIGNATURE_METHODS,
+        allow_sha1=allow_sha1,
+        where=f"{where}/ds:SignatureMethod",
+    )
     reference = _reference(info, element, where=where)
     digest_uri = _algorithm(reference, "DigestMethod", where=f"{where}/ds:Reference")
-    digest, weak_digest = _pick(digest_uri, DIGEST_METHODS, SHA1_DIGEST_METHODS,
-                                allow_sha1=allow_sha1, where=f"{where}/ds:Reference/ds:DigestMethod")
+    digest, weak_digest = _pick(
+        digest_uri,
+        DIGEST_METHODS,
+        SHA1_DIGEST_METHODS,
+        allow_sha1=allow_sha1,
+        where=f"{where}/ds:Reference/ds:DigestMethod",
+    )
     return _Algorithms(sig, digest, weak_sig or weak_digest)
 
 
 def _reference(info: Element, element: Element, *, where: str) -> Element:
     references = children(info, f"{{{DS}}}Reference")
     if len(references) != 1:
-        raise InvalidSAMLResponse(f"{where}: expected exactly one Reference, found {len(references)}")
+        raise InvalidSAMLResponse(
+            f"{where}: expected exactly one Reference, found {len(references)}"
+        )
     reference = references[0]
     element_id = element.get("ID")
     if not element_id or reference.get("URI") != f"#{element_id}":
@@ -180,9 +203,11 @@ def _reference(info: Element, element: Element, *, where: str) -> Element:
             f"element's ID `{element_id}`"
         )
     transforms = [t.get("Algorithm") for t in reference.iter(f"{{{DS}}}Transform")]
-    if ENVELOPED not in transforms or not set(transforms) <= {ENVELOPED, EXC_C14N} or len(
-        transforms
-    ) != len(set(transforms)):
+    if (
+        ENVELOPED not in transforms
+        or not set(transforms) <= {ENVELOPED, EXC_C14N}
+        or len(transforms) != len(set(transforms))
+    ):
         raise InvalidSAMLResponse(
             f"{where}/ds:Reference/ds:Transforms: expected enveloped-signature and exclusive "
             f"c14n only, saw {', '.join(f'`{t}`' for t in transforms)}"

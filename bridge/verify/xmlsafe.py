@@ -116,6 +116,21 @@ def child(parent: Element, tag: str, *, where: str, required: bool = True) -> El
     return found[0] if found else None
 
 
+def one(parent: Element, tag: str, *, where: str) -> Element:
+    """The one direct child with `tag`; missing or repeated is refused."""
+    found = children(parent, tag)
+    if len(found) != 1:
+        what = "missing" if not found else "repeated"
+        raise UnsafeXML(f"{where}: the {local_name(tag)} element is {what}, expected exactly one")
+    return found[0]
+
+
+def tag_of(element: Element) -> str:
+    """The `{namespace}name` tag as text (comments and PIs have none)."""
+    tag = element.tag
+    return tag if isinstance(tag, str) else ""
+
+
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 

@@ -90,7 +90,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
         if proc.poll() is not None:
             pytest.fail(f"bridge serve exited early:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
