@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bridge.audit import AuditLog
 from bridge.clock import Clock, Random, SystemClock, SystemRandom
 from bridge.credentials.keys import KeyRing, load_master_key
 from bridge.settings import Settings
@@ -17,10 +18,13 @@ from bridge.storage import open_store
 from bridge.storage.interfaces import OneTimeUse, Store
 from bridge.storage.redis_once import RedisOneTimeUse
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
 if TYPE_CHECKING:
     from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
     from bridge.directory.service import Directory
+    from bridge.federate import Federation
 
 
 @dataclass
@@ -34,6 +38,8 @@ class Services:
     _directory: Directory | None = field(default=None, repr=False)
     _authorizer: Authorizer | None = field(default=None, repr=False)
     _authenticator: Authenticator | None = field(default=None, repr=False)
+    _federation: Federation | None = field(default=None, repr=False)
+    audit: AuditLog = field(default_factory=AuditLog)
 
     @property
     def directory(self) -> Directory:
@@ -58,6 +64,17 @@ class Services:
 
             self._authenticator = Authenticator(self.directory)
         return self._authenticator
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url or DEFAULT_BASE_URL
+
+    @property
+    def federation(self) -> Federation:
+        """Verifiers (with their JWKS and metadata caches) and the federation path."""
+        if self._federation is None:
+            self._federation = make_federation(self)
+        return self._federation
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """Name → a call that raises `StorageUnavailable` when that dependency is down."""
@@ -115,4 +132,26 @@ def make_directory(services: Services) -> Directory:
         clock=services.clock,
         rng=services.rng,
         hasher=HashingConfig(),
+    )
+
+
+def make_federation(services: Services) -> Federation:
+    from bridge.federate import Federation
+    from bridge.verify.http import UrlFetcher
+    from bridge.verify.jwks import JWKSCache
+    from bridge.verify.oidc import OIDCVerifier
+    from bridge.verify.saml import SAMLVerifier, SPConfig
+
+    sp = SPConfig(
+        entity_id=f"{services.base_url}/saml/metadata", acs_url=f"{services.base_url}/saml/acs"
+    )
+    oidc = OIDCVerifier(clock=services.clock, fetcher=UrlFetcher(), jwks_cache=JWKSCache())
+    return Federation(
+        directory=services.directory,
+        key_ring=services.key_ring,
+        one_time=services.one_time,
+        clock=services.clock,
+        rng=services.rng,
+        saml=SAMLVerifier(clock=services.clock, sp=sp),
+        oidc_verifier=oidc,
     )

@@ -1,36 +1,61 @@
-"""Authenticate a SigV4-signed request to a `Caller` (long-term access keys).
+"""Authenticate a SigV4-signed request to a `Caller`.
 
-The signature is checked first (`sigv4.verify`), with the secret looked up through the
-directory; only an Active key of an existing user (or of the root account) has a
-secret, so inactive or deleted keys stop working at once. A successful use records
-the key's last use.
+The signature is checked first (`sigv4.verify`), with the secret looked up:
+
+- Long-term keys (no security token): through the directory; only an Active key of an
+  existing user (or of the root account) has a secret, so inactive or deleted keys
+  stop working at once. A successful use records the key's last use.
+- Temporary credentials (a signed `X-Amz-Security-Token`): the session token is
+  opened with the key ring, without a database read; the access key id it holds must
+  be the one in the credential scope, and the secret comes from the token. An expired
+  token is refused with `ExpiredToken` before the signature is checked. Once the
+  signature holds, the revocation rules are consulted: a revoked session is refused
+  with `InvalidClientTokenId` (the credentials are no longer valid, as a deleted key
+  is; `ExpiredToken` would invite clients to retry with the same credentials) and a
+  message naming the rule. Nothing is written for temporary credentials.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
-from bridge.authz.principal import Caller
+from bridge.authz.principal import Caller, session_caller
 from bridge.authz.sigv4 import SignedRequest, SigningKeyCache, verify
+from bridge.credentials.revocation import RevocationCheck
+from bridge.credentials.tokens import SessionClaims, TokenSealer, open_token
 from bridge.directory import ids
 from bridge.directory.keys import AuthenticatedKey
 from bridge.directory.service import Directory
+from bridge.errors import AuthenticationFailed
+from bridge.storage.interfaces import Revocation
 
 
 class Authenticator:
-    def __init__(self, directory: Directory) -> None:
+    """`key_ring` opens session tokens and `revocations` refuses revoked sessions; without
+    a key ring every request with a security token is refused."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        key_ring: TokenSealer | None = None,
+        revocations: RevocationCheck | None = None,
+    ) -> None:
         self._directory = directory
+        self._key_ring = key_ring
+        self._revocations = revocations
         self._signing_keys = SigningKeyCache()
 
     def authenticate(
         self, request: SignedRequest, *, now: datetime, services: Collection[str]
     ) -> Caller:
-        found: dict[str, AuthenticatedKey] = {}
+        found: dict[str, AuthenticatedKey | SessionClaims] = {}
 
         def lookup(access_key_id: str, security_token: str | None) -> str | None:
             if security_token is not None:
-                return None  # temporary credentials arrive with the STS issue
+                return self._session_secret(access_key_id, security_token, now, found)
             key = self._directory.keys.authenticate(access_key_id)
             if key is None:
                 return None
@@ -40,9 +65,38 @@ class Authenticator:
         signed = verify(
             request, lookup, now=now, services=services, signing_keys=self._signing_keys
         )
-        key = found["key"]
-        self._directory.keys.record_use(key.key.access_key_id, signed.service, signed.region)
-        return self._caller(key, signed.region, signed.service)
+        proof = found["key"]
+        if isinstance(proof, SessionClaims):
+            self._check_revocation(proof, now)
+            return session_caller(proof, region=signed.region, service=signed.service)
+        self._directory.keys.record_use(proof.key.access_key_id, signed.service, signed.region)
+        return self._caller(proof, signed.region, signed.service)
+
+    def _session_secret(
+        self,
+        access_key_id: str,
+        token: str,
+        now: datetime,
+        found: dict[str, AuthenticatedKey | SessionClaims],
+    ) -> str | None:
+        if self._key_ring is None:
+            return None
+        claims = open_token(token, self._key_ring, now=now)
+        if not hmac.compare_digest(claims.access_key_id, access_key_id):
+            raise AuthenticationFailed(
+                "InvalidClientTokenId",
+                f"the security token was not issued for the access key id `{access_key_id}` "
+                "in the credential scope",
+            )
+        found["key"] = claims
+        return claims.secret_access_key
+
+    def _check_revocation(self, claims: SessionClaims, now: datetime) -> None:
+        if self._revocations is None:
+            return
+        rule = self._revocations.revoked_by(claims, now=now)
+        if rule is not None:
+            raise AuthenticationFailed("InvalidClientTokenId", _revoked_message(claims, rule))
 
     def _caller(self, key: AuthenticatedKey, region: str, service: str) -> Caller:
         account = self._directory.account_id
@@ -69,3 +123,14 @@ class Authenticator:
             service=service,
             tags=user.tags,
         )
+
+
+def _revoked_message(claims: SessionClaims, rule: Revocation) -> str:
+    when = rule.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if rule.kind == "session":
+        return f"the session of access key `{claims.access_key_id}` was revoked at {when}"
+    cut = (rule.not_before or rule.created_at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"the sessions of `{claims.subject_arn}` issued before {cut} were revoked at {when}; "
+        "request new credentials"
+    )

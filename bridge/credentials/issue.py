@@ -18,7 +18,7 @@ from bridge.directory import ids
 from bridge.errors import InvalidInput
 from bridge.storage.interfaces import Tag
 
-TOKEN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+TOKEN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - an alphabet
 TOKEN_ID_LENGTH = 26  # 130 bits
 
 
@@ -60,7 +60,8 @@ def issue(
     (expiration truncated to the whole second, as STS reports it)."""
     if request.duration_seconds <= 0:
         raise InvalidInput(
-            "duration_seconds", f"must be a positive number of seconds, got `{request.duration_seconds}`"
+            "duration_seconds",
+            f"must be a positive number of seconds, got `{request.duration_seconds}`",
         )
     claims = _claims(request, clock.now(), rng)
     token = seal_token(claims, key_ring)

@@ -85,7 +85,9 @@ def seal_token(claims: SessionClaims, key_ring: TokenSealer) -> str:
     if len(secret) != SECRET_LENGTH:
         raise ValueError(f"a secret access key has {SECRET_LENGTH} characters")
     body = zlib.compress(json.dumps(_to_json(claims), separators=(",", ":")).encode(), 9)
-    sealed = key_ring.seal(bytes([PAYLOAD_FORMAT]) + secret + body, context=CONTEXT, purpose="token")
+    sealed = key_ring.seal(
+        bytes([PAYLOAD_FORMAT]) + secret + body, context=CONTEXT, purpose="token"
+    )
     return PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
 
 

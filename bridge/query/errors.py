@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge import errors
+from bridge.federate import IdPRejectedClaim
+from bridge.sessions import PackedPolicyTooLarge
+from bridge.verify import errors as token_errors
+from bridge.verify import saml_errors
 
 
 class QueryError(errors.ClientFault):
@@ -43,6 +47,15 @@ _BY_CLASS: dict[type[errors.BridgeError], tuple[str, int]] = {
     errors.InvalidInput: ("InvalidInput", 400),
     errors.AccessDenied: ("AccessDenied", 403),
     errors.StorageUnavailable: ("ServiceUnavailable", 503),
+    token_errors.InvalidIdentityToken: ("InvalidIdentityToken", 400),
+    token_errors.ExpiredIdentityToken: ("ExpiredTokenException", 400),
+    token_errors.IdPCommunicationError: ("IDPCommunicationError", 400),
+    saml_errors.InvalidSAMLResponse: ("InvalidIdentityToken", 400),
+    saml_errors.UnsafeXML: ("InvalidIdentityToken", 400),
+    saml_errors.InvalidSAMLMetadata: ("InvalidIdentityToken", 400),
+    saml_errors.ExpiredSAMLResponse: ("ExpiredTokenException", 400),
+    IdPRejectedClaim: ("IDPRejectedClaim", 403),
+    PackedPolicyTooLarge: ("PackedPolicyTooLarge", 400),
 }
 
 # SigV4 reasons (AuthenticationFailed.reason) that AWS answers with 400, not 403.

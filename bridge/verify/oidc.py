@@ -221,8 +221,8 @@ def check_header(header: Mapping[str, Any]) -> tuple[str, str | None]:
 
 
 def _missing_key_message(issuer: str, alg: str, kid: str | None, lookup: KeyLookup) -> str:
-    when = lookup.attempted_at.isoformat() if lookup.attempted_at else "never"
-    retry = lookup.next_fetch_at.isoformat() if lookup.next_fetch_at else "now"
+    when = _iso(lookup.attempted_at) if lookup.attempted_at else "never"
+    retry = _iso(lookup.next_fetch_at) if lookup.next_fetch_at else "now"
     if kid is None:
         return (
             f"token has no header `kid` and the JWKS of `{issuer}` does not hold exactly one "
@@ -453,7 +453,7 @@ def normalise(value: Any) -> tuple[str, ...]:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _show(value: Any, limit: int = 80) -> str:

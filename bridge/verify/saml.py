@@ -55,6 +55,7 @@ from bridge.verify.xmlsafe import (
     index_ids,
     one,
     optional_datetime,
+    parse_fragment,
     parse_xml,
     tag_of,
     text_of,
@@ -64,6 +65,7 @@ NAMEID_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
 GROUP_ATTRIBUTES = frozenset(
     {"groups", "memberOf", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"}
 )
+MFA_MARKERS = ("multifactor", "mfa", "multipleauthn")  # e.g. ADFS `.../claims/multipleauthn`
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 DEFAULT_SKEW = timedelta(seconds=60)
 _METADATA_CACHE_SIZE = 64
@@ -200,7 +202,7 @@ class SAMLVerifier:
             )
         where = "Response/EncryptedAssertion"
         data = saml_xmlsec.decrypt(encrypted, self._sp.private_key_pem, where=where)
-        root = parse_xml(data, max_bytes=self._max_bytes, what=where)
+        root = parse_fragment(data, encrypted.nsmap, max_bytes=self._max_bytes, what=where)
         index_ids(root, what=where)
         if root.tag != _a("Assertion"):
             raise InvalidSAMLResponse(f"{where}: decrypted `{tag_of(root)}`, not an Assertion")
@@ -284,7 +286,7 @@ def _identity(
         authenticated_at=authn.instant,
         session_not_on_or_after=authn.session_not_on_or_after,
         name_qualifier=name_qualifier(entity_id, provider.arn),
-        mfa=any("multifactor" in r.lower() or "mfa" in r.lower() for r in authn.class_refs),
+        mfa=any(marker in ref.lower() for ref in authn.class_refs for marker in MFA_MARKERS),
         amr=authn.class_refs,
         groups=_groups(assertion),
         attributes=attributes,

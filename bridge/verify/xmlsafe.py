@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
@@ -85,6 +87,29 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str) -> 
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise UnsafeXML(f"{what}: a DOCTYPE is not allowed")
     return root
+
+
+def parse_fragment(
+    data: bytes, namespaces: Mapping[str | None, str], *, max_bytes: int, what: str
+) -> Element:
+    """Parse one element serialized out of its document (a decrypted EncryptedAssertion).
+
+    The plaintext may use prefixes declared on its former ancestors (xmlenc-core 4.5), so
+    it is parsed inside a wrapper declaring `namespaces`; it must be exactly one element.
+    """
+    declarations = "".join(
+        f" xmlns:{prefix}={quoteattr(uri)}" if prefix else f" xmlns={quoteattr(uri)}"
+        for prefix, uri in namespaces.items()
+    )
+    wrapper = parse_xml(
+        f"<fragment{declarations}>".encode() + data + b"</fragment>",
+        max_bytes=max_bytes + 4096,
+        what=what,
+    )
+    elements = [node for node in wrapper if isinstance(node.tag, str)]
+    if len(elements) != 1 or (wrapper.text or "").strip() or (elements[0].tail or "").strip():
+        raise UnsafeXML(f"{what}: the plaintext is not exactly one element")
+    return elements[0]
 
 
 def index_ids(root: Element, *, what: str) -> dict[str, Element]:

@@ -83,9 +83,13 @@ def test_purge_deletes_expired_rules_only(store: Store) -> None:
 
 
 def test_a_failed_transaction_leaves_no_rule(store: Store) -> None:
-    with pytest.raises(RuntimeError, match="boom"), store.transaction() as uow:
-        uow.revocations.add(_session("ASIA1", 0, 100))
-        raise RuntimeError("boom")
+    def add_then_fail() -> None:
+        with store.transaction() as uow:
+            uow.revocations.add(_session("ASIA1", 0, 100))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        add_then_fail()
     with store.transaction() as uow:
         assert uow.revocations.active(T0) == []
 

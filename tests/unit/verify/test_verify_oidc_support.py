@@ -55,7 +55,11 @@ class SigningKey:
         public = self.private.public_key()
         if isinstance(public, rsa.RSAPublicKey):
             numbers = public.public_numbers()
-            body = {"kty": "RSA", "n": b64url(_int_bytes(numbers.n)), "e": b64url(_int_bytes(numbers.e))}
+            body = {
+                "kty": "RSA",
+                "n": b64url(_int_bytes(numbers.n)),
+                "e": b64url(_int_bytes(numbers.e)),
+            }
         elif isinstance(public, ec.EllipticCurvePublicKey):
             point = public.public_numbers()
             size = (public.curve.key_size + 7) // 8
@@ -82,7 +86,7 @@ def ec_key(kid: str, crv: str = "P-256") -> SigningKey:
 def signature(alg: str, data: bytes, key: PrivateKey | bytes | None) -> bytes:
     """Sign as RFC 7518 3 says, for every algorithm an attacker might try."""
     family, bits = alg[:2], alg[2:]
-    if alg == "none":
+    if alg.lower() == "none":
         return b""
     if family == "HS" and isinstance(key, bytes):
         return hmac.new(key, data, getattr(hashlib, f"sha{bits}")).digest()
@@ -100,7 +104,9 @@ def signature(alg: str, data: bytes, key: PrivateKey | bytes | None) -> bytes:
     raise TypeError(f"cannot sign {alg} with {type(key).__name__}")
 
 
-def encode(header: dict[str, Any], claims: dict[str, Any] | bytes, key: PrivateKey | bytes | None) -> str:
+def encode(
+    header: dict[str, Any], claims: dict[str, Any] | bytes, key: PrivateKey | bytes | None
+) -> str:
     payload = claims if isinstance(claims, bytes) else json.dumps(claims).encode()
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(payload)}"
     return f"{signing_input}.{b64url(signature(header['alg'], signing_input.encode(), key))}"
@@ -134,6 +140,7 @@ class Route:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection does
 
 
 @dataclass
@@ -164,7 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(route.status)
         for name, value in route.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(route.body)))
+        if route.send_length:
+            self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
         self.wfile.write(route.body)
 
@@ -200,7 +208,7 @@ class LocalServer:
 @contextmanager
 def serve(state: IdPState | None = None) -> Iterator[LocalServer]:
     server = _Server(state or IdPState())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield LocalServer(server.url, server.state)
