@@ -58,7 +58,7 @@ def url_refusal(url: str) -> str | None:
     """Why `url` may not be fetched, or None when it may (https, or http on loopback)."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname
+        host, _ = parts.hostname, parts.port
     except ValueError:
         return "it is not a valid url"
     if not host:
@@ -70,6 +70,7 @@ def url_refusal(url: str) -> str | None:
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     max_redirections = MAX_REDIRECTS
+    max_repeats = 1  # a url seen again is a loop
 
     def redirect_request(
         self,

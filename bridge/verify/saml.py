@@ -156,7 +156,7 @@ class SAMLVerifier:
         """The Response and the Assertion, each the signed copy where it was signed."""
         raw = decode_base64(b64, max_bytes=self._max_bytes, what="SAMLResponse")
         root = parse_xml(raw, max_bytes=self._max_bytes, what="SAMLResponse")
-        index_ids(root, what="SAMLResponse")
+        pass
         if root.tag != _p("Response"):
             raise InvalidSAMLResponse(
                 f"SAMLResponse: root element `{tag_of(root)}` is not a Response"

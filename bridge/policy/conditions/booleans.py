@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from bridge.policy.conditions.base import UnevaluableError, ValueTest
 
 _OPERATORS = {"Bool": ("Bool", False)}
+_TEXT = {"true": True, "false": False}
 
 
 def parse_bool(value: object) -> bool:
@@ -18,6 +19,10 @@ def parse_bool(value: object) -> bool:
 
 
 def _request_bool(value: object) -> bool:
+    if type(value) is str:
+        parsed = _TEXT.get(value.lower())
+        if parsed is not None:
+            return parsed
     try:
         return parse_bool(value)
     except ValueError as error:

@@ -27,14 +27,22 @@ from bridge.policy.variables import (
     resolve,
 )
 
-_ABSENT = object()
 _EMPTY: Mapping[str, object] = {}
 
 
 class Condition:
     """A compiled condition on one key."""
 
-    __slots__ = ("key", "lowered_key", "negated", "spec", "templates", "test", "values")
+    __slots__ = (
+        "is_null",
+        "key",
+        "lowered_key",
+        "negated",
+        "spec",
+        "templates",
+        "test",
+        "values",
+    )
 
     def __init__(self, spec: OperatorSpec, key: str, values: Sequence[object], version: str):
         if not values:
@@ -43,6 +51,7 @@ class Condition:
         self.key = key
         self.lowered_key = key.lower()
         self.negated = spec.negated
+        self.is_null = spec.is_null
         self.values = tuple(values)
         self.templates: tuple[Template, ...] = ()
         self.test: ValueTest | None = None
@@ -67,16 +76,17 @@ class Condition:
 
     def holds(self, context: Mapping[str, object], missing: list[str]) -> bool:
         """Whether the condition is true for a lowercased request context."""
-        value = context.get(self.lowered_key, _ABSENT)
-        spec = self.spec
-        absent = value is _ABSENT or value is None or value == []
-        if spec.is_null:
+        value = context.get(self.lowered_key)
+        absent = value is None or (isinstance(value, list) and not value)
+        if self.is_null:
             return self._static_test()(absent)
         if absent:
             return self._absent(missing)
-        test = self.test if self.test is not None else self._resolved_test(context, missing)
+        test = self.test
         if test is None:
-            return False
+            test = self._resolved_test(context, missing)
+            if test is None:
+                return False
         if type(value) is not list:
             return test(value) != self.negated
         return self._multi(test, value)

@@ -53,11 +53,18 @@ class IpFamily:
             if type(value) is str:
                 number = _dotted_quad(value)
                 if number is not None:
-                    return any(number & mask == base for base, mask in quads)
+                    return _in_quads(number, quads)
             address = _request_address(value)
             return any(address.version == net.version and address in net for net in networks)
 
         return test
+
+
+def _in_quads(number: int, quads: tuple[tuple[int, int], ...]) -> bool:
+    for base, mask in quads:
+        if number & mask == base:
+            return True
+    return False
 
 
 def _dotted_quad(value: str) -> int | None:

@@ -35,6 +35,13 @@ def parse_number(value: object) -> float:
 
 
 def _request_number(value: object) -> float:
+    if type(value) is str:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise UnevaluableError(f"expected a number, got `{value}`") from None
+        if math.isfinite(number):
+            return number
     try:
         return parse_number(value)
     except ValueError as error:

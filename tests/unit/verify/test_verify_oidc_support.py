@@ -7,13 +7,13 @@ so the attack cases can build exactly the bytes an attacker would send.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -174,7 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route.send_length:
             self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
-        self.wfile.write(route.body)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(route.body)  # a client that gave up (size cap, timeout)
 
     def _default(self, state: IdPState) -> Route:
         base = self.server.url
@@ -205,7 +206,7 @@ class LocalServer:
     state: IdPState
 
 
-@contextmanager
+@contextlib.contextmanager
 def serve(state: IdPState | None = None) -> Iterator[LocalServer]:
     server = _Server(state or IdPState())
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
