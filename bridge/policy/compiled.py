@@ -12,14 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from bridge.policy.conditions import Condition, UnevaluableError
+from bridge.policy.conditions import UnevaluableError
 from bridge.policy.matching import has_wildcard
 from bridge.policy.model import MatchedStatement, Principal
 from bridge.policy.statement import DENY, Statement
-
-NO_MATCH = 0
-STATIC_MATCH = 1
-DYNAMIC = 2
 
 
 class Trace:
@@ -35,7 +31,17 @@ class Trace:
 class Entry:
     """One statement of one policy in a policy set."""
 
-    __slots__ = ("actions", "conditions", "is_deny", "matched", "order", "principals", "resources")
+    __slots__ = (
+        "actions",
+        "conditions",
+        "is_deny",
+        "keys",
+        "matched",
+        "order",
+        "principals",
+        "resources",
+        "unconditional",
+    )
 
     def __init__(self, statement: Statement, policy_id: str, kind: str, order: int) -> None:
         self.actions = statement.actions
@@ -48,30 +54,16 @@ class Entry:
         self.matched = MatchedStatement(
             policy_id, kind, statement.index, statement.sid, statement.effect
         )
+        # Whether the statement applies whenever its action and static resource match.
+        self.unconditional = not self.conditions and self.principals is None
+        self.keys = frozenset(self._context_keys())
 
-    @property
-    def unconditional(self) -> bool:
-        """Whether the statement applies whenever its action and static resource match."""
-        return not self.conditions and self.principals is None
-
-    def context_keys(self) -> set[str]:
+    def _context_keys(self) -> set[str]:
         """The lowercased request keys that can change whether this statement applies."""
         keys = self.resources.context_keys() if self.resources is not None else set()
         for condition in self.conditions:
             keys |= condition.context_keys()
         return keys
-
-    def resource_state(self, resource: str) -> int:
-        """`STATIC_MATCH`, `NO_MATCH`, or `DYNAMIC` when variables must be resolved per request."""
-        resources = self.resources
-        if resources is None:
-            return STATIC_MATCH
-        if resources.dynamic:
-            return DYNAMIC
-        listed = resource in resources.exact or (
-            resources.regex is not None and resources.regex.fullmatch(resource) is not None
-        )
-        return STATIC_MATCH if listed != resources.negated else NO_MATCH
 
     def applies(
         self,
@@ -88,23 +80,15 @@ class Entry:
         return self.conditions_hold(context, missing)
 
     def conditions_hold(self, context: Mapping[str, object], missing: list[str]) -> bool:
+        """All conditions hold; after one fails, the keys the rest would also need are
+        still reported, whatever their order."""
         conditions = self.conditions
         for position, condition in enumerate(conditions):
             if not condition.holds(context, missing):
-                _note_missing(conditions[position + 1 :], context, missing)
+                for later in conditions[position + 1 :]:
+                    later.note_missing(context, missing)
                 return False
         return True
-
-
-def _note_missing(
-    conditions: tuple[Condition, ...], context: Mapping[str, object], missing: list[str]
-) -> None:
-    """Report the keys the remaining conditions would also need, whatever their order."""
-    for condition in conditions:
-        try:
-            condition.holds(context, missing)
-        except UnevaluableError:
-            continue
 
 
 def applying(

@@ -26,6 +26,7 @@ policies for longer (`authz`) build and keep their own `PolicySet` instead.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -88,6 +89,7 @@ class PolicySet:
         for order, entry in enumerate(entries):
             entry.order = order
         self._index = ActionIndex(entries)
+        self._regexes: dict[str, re.Pattern[str]] = {}
         self._plans: Memo[str, ActionPlan] = Memo(_PLAN_LIMIT)
         self._outcomes: Memo[tuple[str, str], Outcome] = Memo(_OUTCOME_LIMIT)
         self._memo: Memo[MemoKey, Decision] = Memo(_MEMO_LIMIT)
@@ -128,7 +130,7 @@ class PolicySet:
         return outcome
 
     def _refine(self, plan: ActionPlan, mask: int) -> Outcome:
-        refined = Refined(plan.groups(mask, _KINDS))
+        refined = Refined(plan.groups(mask))
         outcome: Outcome = refined
         if refined.static:
             outcome = self._decide(refined, "", _EMPTY, None)
@@ -136,7 +138,7 @@ class PolicySet:
         return outcome
 
     def _plan(self, action: str) -> ActionPlan:
-        plan = ActionPlan(self._index.candidates(action))
+        plan = ActionPlan(self._index.candidates(action), self._regexes)
         self._plans.put(action, plan)
         return plan
 
@@ -148,14 +150,12 @@ class PolicySet:
         principal: Principal | None,
     ) -> Decision:
         trace = Trace()
-        denies_, identity, resource_allows, boundary, session = refined.groups
-        if denies_:
-            denies = applying(denies_, resource, context, principal, trace)
+        deny_group, allow_group, boundary, session = refined.groups
+        if deny_group:
+            denies = applying(deny_group, resource, context, principal, trace)
             if denies:
                 return _decision(EXPLICIT_DENY, denies, trace)
-        granted = applying(identity, resource, context, principal, trace) if identity else []
-        if resource_allows:
-            granted += applying(resource_allows, resource, context, principal, trace)
+        granted = applying(allow_group, resource, context, principal, trace) if allow_group else []
         if not granted:
             return _decision(IMPLICIT_DENY, granted, trace)
         for required, entries in ((self.boundary, boundary), (self.session, session)):

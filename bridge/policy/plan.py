@@ -35,6 +35,8 @@ Checks = tuple[tuple[re.Pattern[str], int], ...]
 # literal prefix -> (bits matched by the prefix alone, patterns that need their regex)
 Buckets = dict[str, tuple[int, Checks]]
 Group = tuple[tuple[Entry, bool], ...]
+# An identity allow and a resource-policy allow count alike; boundary and session apart.
+_ALLOWS = (("identity", "resource"), ("boundary",), ("session",))
 
 
 class ResourceTable:
@@ -42,14 +44,15 @@ class ResourceTable:
 
     __slots__ = ("anywhere", "exact", "negated", "prefixes")
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], regexes: dict[str, re.Pattern[str]]) -> None:
+        """`regexes` memoises compiled patterns across the plans of one policy set."""
         self.anywhere = 0
         self.negated = 0
         self.exact: dict[str, int] = {}
         wild: dict[str, int] = {}
         for position, entry in enumerate(entries):
             self._file(entry, 1 << position, wild)
-        self.prefixes = _buckets(wild)
+        self.prefixes = _buckets(wild, regexes)
 
     def _file(self, entry: Entry, bit: int, wild: dict[str, int]) -> None:
         resources = entry.resources
@@ -78,7 +81,9 @@ class ResourceTable:
         return self.anywhere | (listed ^ self.negated)
 
 
-def _buckets(wild: Mapping[str, int]) -> tuple[tuple[int, Buckets], ...]:
+def _buckets(
+    wild: Mapping[str, int], regexes: dict[str, re.Pattern[str]]
+) -> tuple[tuple[int, Buckets], ...]:
     """Wildcard patterns grouped by the length of their literal prefix, then by prefix."""
     simple: dict[str, int] = {}
     checks: dict[str, list[tuple[re.Pattern[str], int]]] = {}
@@ -87,7 +92,9 @@ def _buckets(wild: Mapping[str, int]) -> tuple[tuple[int, Buckets], ...]:
         if pattern == "*" or (pattern == f"{prefix}*" and prefix.count(":") >= _RESOURCE_PART):
             simple[prefix] = simple.get(prefix, 0) | bits
         else:
-            regex = re.compile(arn_regex(((pattern, False),)), re.DOTALL)
+            regex = regexes.get(pattern)
+            if regex is None:
+                regex = regexes[pattern] = re.compile(arn_regex(((pattern, False),)), re.DOTALL)
             checks.setdefault(prefix, []).append((regex, bits))
     by_length: dict[int, Buckets] = {}
     for prefix in {*simple, *checks}:
@@ -106,9 +113,9 @@ class ActionPlan:
 
     __slots__ = ("dynamic", "entries", "refined", "table")
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], regexes: dict[str, re.Pattern[str]]) -> None:
         self.entries = tuple(entries)
-        self.table = ResourceTable(self.entries)
+        self.table = ResourceTable(self.entries, regexes)
         self.dynamic = sum(
             1 << position
             for position, entry in enumerate(self.entries)
@@ -116,9 +123,10 @@ class ActionPlan:
         )
         self.refined: Memo[int, Refined | Decision] = Memo(_REFINED_PER_PLAN)
 
-    def groups(self, mask: int, kinds: Sequence[str]) -> tuple[Group, ...]:
-        """(denies, allows of each kind) among the entries of `mask` and the dynamic ones;
-        each entry is paired with "resource already matched"."""
+    def groups(self, mask: int) -> tuple[Group, Group, Group, Group]:
+        """(denies, identity and resource allows, boundary allows, session allows) among
+        the entries of `mask` and the dynamic ones, each paired with "resource already
+        matched"."""
         selected = [
             (entry, bool(mask >> position & 1))
             for position, entry in enumerate(self.entries)
@@ -126,8 +134,10 @@ class ActionPlan:
         ]
         denies = tuple(pair for pair in selected if pair[0].is_deny)
         allows = [pair for pair in selected if not pair[0].is_deny]
-        by_kind = (tuple(p for p in allows if p[0].matched.policy_kind == kind) for kind in kinds)
-        return (denies, *by_kind)
+        granting, boundary, session = (
+            tuple(p for p in allows if p[0].matched.policy_kind in kinds) for kinds in _ALLOWS
+        )
+        return denies, granting, boundary, session
 
 
 class Refined:
@@ -140,12 +150,12 @@ class Refined:
 
     __slots__ = ("dynamic", "groups", "keys", "static")
 
-    def __init__(self, groups: tuple[Group, ...]) -> None:
+    def __init__(self, groups: tuple[Group, Group, Group, Group]) -> None:
         self.groups = groups
         keys: set[str] = set()
         for group in groups:
             for entry, _ in group:
-                keys |= entry.context_keys()
+                keys |= entry.keys
         self.keys = tuple(sorted(keys))
         self.dynamic = any(not matched for group in groups for _, matched in group)
         self.static = not self.dynamic and all(

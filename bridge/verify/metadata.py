@@ -47,12 +47,17 @@ def parse_idp_metadata(document: str | bytes, *, now: datetime) -> IdPMetadata:
         metadata = _read(root)
     except UnsafeXML as exc:
         raise InvalidSAMLMetadata(exc.message) from exc
+    check_fresh(metadata, now=now)
+    return metadata
+
+
+def check_fresh(metadata: IdPMetadata, *, now: datetime) -> None:
+    """Refuse metadata whose validUntil has passed (metadata 2.3.1)."""
     if metadata.valid_until is not None and metadata.valid_until <= now:
         raise InvalidSAMLMetadata(
             f"metadata: expired, validUntil `{metadata.valid_until.isoformat()}` "
             f"is not after now `{now.isoformat()}`"
         )
-    return metadata
 
 
 def _read(root: Element) -> IdPMetadata:

@@ -106,16 +106,15 @@ class OIDCVerifier:
         self._skew = clock_skew
 
     def verify(self, token: str, provider: OIDCProvider) -> VerifiedIdentity:
+        """OIDC Core 3.1.3.7: signature with a key of the provider's JWKS, then the claims."""
         token = token.strip()
         self._check_size(token)
         reason = url_refusal(provider.url)
         if reason is not None:
             raise InvalidIdentityToken(f"provider url `{provider.url}` is refused: {reason}")
-        header = decode_segment(token, 0, "header")
-        alg, kid = check_header(header)
-        key = self._key(provider.url, alg, kid)
-        claims = verify_signature(token, key, alg)
+        alg, kid = check_header(decode_segment(token, 0, "header"))
         now = self._clock.now()
+        claims = verify_signature(token, self._key(provider.url, alg, kid, now), alg)
         values = check_claims(claims)
         check_issuer(values, provider)
         audience = check_audience(values, provider)
@@ -129,10 +128,10 @@ class OIDCVerifier:
                 f"token is {size} bytes, more than the {self._max_bytes} allowed"
             )
 
-    def _key(self, issuer: str, alg: str, kid: str | None) -> Key:
+    def _key(self, issuer: str, alg: str, kid: str | None, now: datetime) -> Key:
         select = by_kid(kid, alg) if kid is not None else only_fit(alg)
         load = partial(load_provider_keys, self._fetcher, issuer)
-        lookup = self._cache.find(issuer, select, now=self._clock.now(), load=load)
+        lookup = self._cache.find(issuer, select, now=now, load=load)
         if lookup.key is None:
             raise InvalidIdentityToken(_missing_key_message(issuer, alg, kid, lookup))
         unfit = key_unfit(lookup.key, alg)

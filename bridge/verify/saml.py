@@ -39,7 +39,7 @@ from bridge.clock import Clock
 from bridge.storage.interfaces import SAMLProvider
 from bridge.verify import saml_xmlsec
 from bridge.verify.identity import VerifiedIdentity
-from bridge.verify.metadata import IdPMetadata, parse_idp_metadata
+from bridge.verify.metadata import IdPMetadata, check_fresh, parse_idp_metadata
 from bridge.verify.saml_errors import (
     ExpiredSAMLResponse,
     InvalidSAMLMetadata,
@@ -113,6 +113,11 @@ class SAMLVerifier:
         self._sp = sp
         self._max_bytes = max_bytes
         self._trusted: dict[str, _Trusted] = {}  # metadata document → parsed keys
+        self._decryption_key = (
+            None
+            if sp.private_key_pem is None
+            else saml_xmlsec.load_decryption_key(sp.private_key_pem)
+        )
 
     def verify(
         self,
@@ -140,23 +145,29 @@ class SAMLVerifier:
             raise InvalidSAMLResponse(
                 f"saml provider `{provider.arn}`: expired at `{provider.valid_until.isoformat()}`"
             )
+        cached = self._trusted.get(provider.metadata_document)
         try:
-            metadata = parse_idp_metadata(provider.metadata_document, now=now)
+            if cached is None:
+                cached = self._load(provider.metadata_document, now)
+            check_fresh(cached.metadata, now=now)
         except InvalidSAMLMetadata as exc:
             raise InvalidSAMLResponse(f"saml provider `{provider.arn}`: {exc.message}") from exc
-        cached = self._trusted.get(provider.metadata_document)
-        if cached is None:
-            if len(self._trusted) >= _METADATA_CACHE_SIZE:
-                self._trusted.pop(next(iter(self._trusted)))
-            keys = saml_xmlsec.load_keys(metadata.signing_certificates)
-            cached = self._trusted[provider.metadata_document] = _Trusted(metadata, keys)
         return cached
+
+    def _load(self, document: str, now: datetime) -> _Trusted:
+        """Parse a metadata document once and keep its keys (a small bounded cache)."""
+        metadata = parse_idp_metadata(document, now=now)
+        if len(self._trusted) >= _METADATA_CACHE_SIZE:
+            self._trusted.pop(next(iter(self._trusted)), None)
+        trusted = _Trusted(metadata, saml_xmlsec.load_keys(metadata.signing_certificates))
+        self._trusted[document] = trusted
+        return trusted
 
     def _signed_parts(self, b64: str, trusted: _Trusted, rules: _Rules) -> tuple[Element, Element]:
         """The Response and the Assertion, each the signed copy where it was signed."""
         raw = decode_base64(b64, max_bytes=self._max_bytes, what="SAMLResponse")
         root = parse_xml(raw, max_bytes=self._max_bytes, what="SAMLResponse")
-        pass
+        index_ids(root, what="SAMLResponse")
         if root.tag != _p("Response"):
             raise InvalidSAMLResponse(
                 f"SAMLResponse: root element `{tag_of(root)}` is not a Response"
@@ -196,12 +207,12 @@ class SAMLVerifier:
         return plain[0] if plain else self._decrypted(encrypted[0])
 
     def _decrypted(self, encrypted: Element) -> Element:
-        if self._sp.private_key_pem is None:
+        if self._decryption_key is None:
             raise InvalidSAMLResponse(
                 "Response/EncryptedAssertion: encrypted, but no SP private key is configured"
             )
         where = "Response/EncryptedAssertion"
-        data = saml_xmlsec.decrypt(encrypted, self._sp.private_key_pem, where=where)
+        data = saml_xmlsec.decrypt(encrypted, self._decryption_key, where=where)
         root = parse_fragment(data, encrypted.nsmap, max_bytes=self._max_bytes, what=where)
         index_ids(root, what=where)
         if root.tag != _a("Assertion"):

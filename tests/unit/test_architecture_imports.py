@@ -54,6 +54,7 @@ def _within(module: str, *prefixes: str) -> bool:
 LIBRARY_HOMES = {
     "saml2": ("bridge.verify.saml",),
     "authlib": ("bridge.verify.oidc",),
+    "joserfc": ("bridge.verify.oidc",),  # authlib's JOSE package (authlib.jose is deprecated)
     "sqlalchemy": ("bridge.storage",),
     "alembic": ("bridge.storage",),
     "redis": ("bridge.storage",),

@@ -91,6 +91,21 @@ class Condition:
             return test(value) != self.negated
         return self._multi(test, value)
 
+    def note_missing(self, context: Mapping[str, object], missing: list[str]) -> None:
+        """Add to `missing` what `holds` would, without testing the value (for the
+        conditions after one that failed, whose outcome no longer matters)."""
+        value = context.get(self.lowered_key)
+        if self.is_null:
+            return
+        if value is None or (isinstance(value, list) and not value):
+            self._absent(missing)
+            return
+        try:
+            for template in self.templates:
+                resolve(template, context)
+        except MissingVariableError as error:
+            missing.append(error.key)
+
     def _static_test(self) -> ValueTest:
         assert self.test is not None  # noqa: S101 - families without variables compile eagerly
         return self.test

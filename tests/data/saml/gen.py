@@ -186,7 +186,7 @@ def _sub(parent: etree._Element, ns: str, name: str, text: str | None = None) ->
     return element
 
 
-def build_assertion(spec: AssertionSpec = AssertionSpec()) -> etree._Element:  # noqa: B008
+def build_assertion(spec: AssertionSpec = AssertionSpec()) -> etree._Element:
     now = spec.now
     root = etree.Element(f"{{{SAML}}}Assertion", nsmap={"saml": SAML, "xs": XS, "xsi": XSI})
     root.set("ID", spec.assertion_id)
@@ -301,9 +301,7 @@ def sign(
     `reference_id` makes the Reference point elsewhere (for wrapping attacks).
     """
     method, digest = SIGNATURES[algorithm]
-    signature = xmlsec.template.create(
-        element, xmlsec.constants.TransformExclC14N, method, ns="ds"
-    )
+    signature = xmlsec.template.create(element, xmlsec.constants.TransformExclC14N, method, ns="ds")
     issuer = element.find(f"{{{SAML}}}Issuer")
     element.insert(0 if issuer is None else element.index(issuer) + 1, signature)
     uri = "#" + (reference_id or element.get("ID", ""))
@@ -312,9 +310,7 @@ def sign(
     xmlsec.template.add_transform(reference, xmlsec.constants.TransformExclC14N)
     key_info = xmlsec.template.ensure_key_info(signature)
     x509_data = xmlsec.template.add_x509_data(key_info)
-    etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = (
-        embed_cert or pair
-    ).cert_b64
+    etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = (embed_cert or pair).cert_b64
     xmlsec.tree.add_ids(element.getroottree().getroot(), ["ID"])
     ctx = xmlsec.SignatureContext()
     ctx.key = xmlsec.Key.from_memory(pair.key_pem, xmlsec.constants.KeyDataFormatPem)
@@ -354,7 +350,7 @@ def to_b64(element: etree._Element | bytes | str) -> str:
 
 
 def signed_response(
-    spec: AssertionSpec = AssertionSpec(),  # noqa: B008
+    spec: AssertionSpec = AssertionSpec(),
     *,
     sign_assertion: bool = True,
     sign_response: bool = False,

@@ -13,7 +13,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,8 +33,17 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CLIENT_ID = "bridge"
 ACCOUNT = "123456789012"
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
+HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
+CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
+    "P-256": ec.SECP256R1,
+    "P-384": ec.SECP384R1,
+    "P-521": ec.SECP521R1,
+}
+CRV_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
 def b64url(data: bytes) -> str:
@@ -63,7 +72,7 @@ class SigningKey:
         elif isinstance(public, ec.EllipticCurvePublicKey):
             point = public.public_numbers()
             size = (public.curve.key_size + 7) // 8
-            crv = {v.name: k for k, v in CURVES.items()}[public.curve.name]
+            crv = CRV_NAMES[public.curve.name]
             body = {
                 "kty": "EC",
                 "crv": crv,

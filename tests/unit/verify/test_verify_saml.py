@@ -172,7 +172,9 @@ def test_identity_fields_come_from_the_assertion() -> None:
     )
     identity = verifier().verify(to_b64(signed_response(spec)), provider())
     expected_qualifier = base64.b64encode(
-        hashlib.sha1(f"{IDP_ENTITY_ID}123456789012/TestIdP".encode()).digest()
+        hashlib.sha1(
+            f"{IDP_ENTITY_ID}123456789012/TestIdP".encode(), usedforsecurity=False
+        ).digest()
     ).decode()
     assert identity.subject == "u-1234"
     assert identity.subject_type == "persistent"
@@ -432,9 +434,7 @@ ATTACKS = {
     ),
     "attacker-key-with-idp-cert-in-keyinfo": Attack(
         lambda: to_b64(
-            build_response(
-                sign(build_assertion(), keypair("attacker"), embed_cert=keypair("idp"))
-            )
+            build_response(sign(build_assertion(), keypair("attacker"), embed_cert=keypair("idp")))
         ),
         INVALID,
         "does not verify",
@@ -445,7 +445,9 @@ ATTACKS = {
         "Response/ds:Signature: does not verify",
     ),
     "sha1-signature-not-allowed": Attack(
-        lambda: to_b64(sign(build_response(build_assertion()), keypair("idp"), algorithm="rsa-sha1")),
+        lambda: to_b64(
+            sign(build_response(build_assertion()), keypair("idp"), algorithm="rsa-sha1")
+        ),
         INVALID,
         "SHA-1 is refused",
     ),
@@ -531,7 +533,9 @@ ATTACKS = {
     ),
     "status-not-success": Attack(
         lambda: to_b64(
-            signed_response(sign_response=True, status="urn:oasis:names:tc:SAML:2.0:status:Requester")
+            signed_response(
+                sign_response=True, status="urn:oasis:names:tc:SAML:2.0:status:Requester"
+            )
         ),
         INVALID,
         "saw `urn:oasis:names:tc:SAML:2.0:status:Requester`",
@@ -572,9 +576,7 @@ ATTACKS = {
     ),
     "malformed-base64": Attack(lambda: "PHNhbWxwOl!!!", INVALID, "not valid base64"),
     "malformed-xml": Attack(lambda: to_b64(b"<samlp:Response"), INVALID, "not well-formed"),
-    "not-a-response": Attack(
-        lambda: to_b64(build_assertion()), INVALID, "is not a Response"
-    ),
+    "not-a-response": Attack(lambda: to_b64(build_assertion()), INVALID, "is not a Response"),
     "element-in-nameid": Attack(
         element_in_nameid,
         INVALID,
@@ -652,3 +654,19 @@ def test_sha1_acceptance_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     verifier().verify(to_b64(response), provider(), allow_sha1=True)
     assert "SHA-1" in caplog.text
     assert IDP_ENTITY_ID in caplog.text
+
+
+def test_cached_metadata_still_expires() -> None:
+    clock = FixedClock(NOW)
+    record = SAMLProvider(
+        PROVIDER_ARN,
+        "TestIdP",
+        build_metadata(keypair("idp"), valid_until=NOW + timedelta(minutes=2)),
+        NOW,
+    )
+    verifier = SAMLVerifier(clock=clock, sp=SPConfig(SP_ENTITY_ID, ACS_URL))
+    response = to_b64(signed_response())
+    assert verifier.verify(response, record).subject == "alice@example.com"
+    clock.advance(150)
+    with pytest.raises(InvalidSAMLResponse, match="metadata: expired"):
+        verifier.verify(response, record)
