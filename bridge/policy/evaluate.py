@@ -91,6 +91,7 @@ class PolicySet:
         self._index = ActionIndex(entries)
         self._regexes: dict[str, re.Pattern[str]] = {}
         self._plans: Memo[str, ActionPlan] = Memo(_PLAN_LIMIT)
+        self._plans_by_entries: Memo[tuple[int, ...], ActionPlan] = Memo(_PLAN_LIMIT)
         self._outcomes: Memo[tuple[str, str], Outcome] = Memo(_OUTCOME_LIMIT)
         self._memo: Memo[MemoKey, Decision] = Memo(_MEMO_LIMIT)
 
@@ -138,7 +139,14 @@ class PolicySet:
         return outcome
 
     def _plan(self, action: str) -> ActionPlan:
-        plan = ActionPlan(self._index.candidates(action), self._regexes)
+        """The plan of `action`, shared by the actions that have the same candidates (all
+        the actions a `s3:*` statement covers, say) with what it has learnt by mask."""
+        candidates = self._index.candidates(action)
+        signature = tuple(entry.order for entry in candidates)
+        plan = self._plans_by_entries.get(signature)
+        if plan is None:
+            plan = ActionPlan(candidates, self._regexes)
+            self._plans_by_entries.put(signature, plan)
         self._plans.put(action, plan)
         return plan
 

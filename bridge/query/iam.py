@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from bridge.query.errors import QueryError
 from bridge.query.params import ARN_PATTERN, NAME_PATTERN, PATH_PATTERN, POLICY_PATTERN, Field
-from bridge.query.registry import ActionContext, Registry, Result
+from bridge.query.registry import ActionContext, Params, Registry, Result, ResourceOf
 from bridge.query.xml import encode_policy
 from bridge.storage.interfaces import Group, ManagedPolicy, PolicyVersion, Role, Tag, User
 
@@ -151,3 +151,37 @@ def _decode_marker(marker: str | None) -> int:
         raise QueryError(
             "InvalidInput", f"the Marker `{marker}` is not one this API returned"
         ) from None
+
+
+class Taggable(Protocol):
+    """A directory service whose entities carry tags (users, roles, managed policies)."""
+
+    def tag(self, name: str, tags: Sequence[Tag]) -> None: ...
+
+    def untag(self, name: str, keys: Sequence[str]) -> None: ...
+
+    def list_tags(self, name: str) -> tuple[Tag, ...]: ...
+
+
+TAG_KEYS = Field("TagKeys", kind="list", required=True, min_len=1, max_len=128)
+NEW_TAGS = Field("Tags", kind="tags", required=True)
+
+
+def register_tag_actions(
+    title: str, key: Field, resource: ResourceOf, service: Callable[[ActionContext], Taggable]
+) -> None:
+    """`Tag<Title>`, `Untag<Title>` and `List<Title>Tags`, keyed by the `key` parameter."""
+
+    def tag(ctx: ActionContext, p: Params) -> None:
+        service(ctx).tag(p[key.name], p["Tags"])
+
+    def untag(ctx: ActionContext, p: Params) -> None:
+        service(ctx).untag(p[key.name], p["TagKeys"])
+
+    def list_tags(ctx: ActionContext, p: Params) -> Result:
+        page, meta = paginate(list(service(ctx).list_tags(p[key.name])), p)
+        return {"Tags": tags_shape(page), **meta}
+
+    IAM.action(f"Tag{title}", key, NEW_TAGS, resource=resource, has_output=False)(tag)
+    IAM.action(f"Untag{title}", key, TAG_KEYS, resource=resource, has_output=False)(untag)
+    IAM.action(f"List{title}Tags", key, *PAGING, resource=resource)(list_tags)

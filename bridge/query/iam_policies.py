@@ -28,7 +28,7 @@ from bridge.query.iam import (
     tags_shape,
 )
 from bridge.query.iam_roles import role_arn
-from bridge.query.iam_users import TAG_KEYS, group_arn, user_arn
+from bridge.query.iam_users import group_arn, user_arn
 from bridge.query.params import Field
 from bridge.query.registry import ActionContext, Params, Result
 from bridge.query.xml import encode_policy
@@ -201,26 +201,7 @@ def delete_policy_version(ctx: ActionContext, p: Params) -> None:
     ctx.directory.policies.delete_version(p["PolicyArn"], p["VersionId"])
 
 
-@IAM.action(
-    "TagPolicy",
-    POLICY_ARN,
-    Field("Tags", kind="tags", required=True),
-    resource=policy_arn,
-    has_output=False,
-)
-def tag_policy(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.policies.tag(p["PolicyArn"], p["Tags"])
-
-
-@IAM.action("UntagPolicy", POLICY_ARN, TAG_KEYS, resource=policy_arn, has_output=False)
-def untag_policy(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.policies.untag(p["PolicyArn"], p["TagKeys"])
-
-
-@IAM.action("ListPolicyTags", POLICY_ARN, *PAGING, resource=policy_arn)
-def list_policy_tags(ctx: ActionContext, p: Params) -> Result:
-    page, meta = paginate(list(ctx.directory.policies.list_tags(p["PolicyArn"])), p)
-    return {"Tags": tags_shape(page), **meta}
+register_tag_actions("Policy", POLICY_ARN, policy_arn, lambda ctx: ctx.directory.policies)
 
 
 # --- who uses a policy -------------------------------------------------------------

@@ -19,7 +19,7 @@ from bridge.query.iam import (
     role_shape,
     tags_shape,
 )
-from bridge.query.iam_users import PATH_PREFIX, TAG_KEYS
+from bridge.query.iam_users import PATH_PREFIX
 from bridge.query.params import Field
 from bridge.query.registry import ActionContext, Params, Result
 
@@ -116,26 +116,7 @@ def delete_role(ctx: ActionContext, p: Params) -> None:
     ctx.directory.roles.delete(p["RoleName"])
 
 
-@IAM.action(
-    "TagRole",
-    ROLE_NAME,
-    Field("Tags", kind="tags", required=True),
-    resource=role_arn,
-    has_output=False,
-)
-def tag_role(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.roles.tag(p["RoleName"], p["Tags"])
-
-
-@IAM.action("UntagRole", ROLE_NAME, TAG_KEYS, resource=role_arn, has_output=False)
-def untag_role(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.roles.untag(p["RoleName"], p["TagKeys"])
-
-
-@IAM.action("ListRoleTags", ROLE_NAME, *PAGING, resource=role_arn)
-def list_role_tags(ctx: ActionContext, p: Params) -> Result:
-    page, meta = paginate(list(ctx.directory.roles.list_tags(p["RoleName"])), p)
-    return {"Tags": tags_shape(page), **meta}
+register_tag_actions("Role", ROLE_NAME, role_arn, lambda ctx: ctx.directory.roles)
 
 
 @IAM.action(

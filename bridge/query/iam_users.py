@@ -12,7 +12,7 @@ from bridge.query.iam import (
     name_field,
     paginate,
     path_field,
-    tags_shape,
+    register_tag_actions,
     user_shape,
 )
 from bridge.query.params import Field
@@ -23,7 +23,6 @@ GROUP_NAME = name_field("GroupName", max_len=128)
 PATH_PREFIX = Field(
     "PathPrefix", min_len=1, max_len=512, pattern=r"\u002F[\u0021-\u007F]*", default="/"
 )
-TAG_KEYS = Field("TagKeys", kind="list", required=True, min_len=1, max_len=128)
 
 
 def user_arn(ctx: ActionContext, p: Params) -> str:
@@ -112,26 +111,7 @@ def delete_user(ctx: ActionContext, p: Params) -> None:
     ctx.directory.users.delete(p["UserName"])
 
 
-@IAM.action(
-    "TagUser",
-    USER_NAME,
-    Field("Tags", kind="tags", required=True),
-    resource=user_arn,
-    has_output=False,
-)
-def tag_user(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.users.tag(p["UserName"], p["Tags"])
-
-
-@IAM.action("UntagUser", USER_NAME, TAG_KEYS, resource=user_arn, has_output=False)
-def untag_user(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.users.untag(p["UserName"], p["TagKeys"])
-
-
-@IAM.action("ListUserTags", USER_NAME, *PAGING, resource=user_arn)
-def list_user_tags(ctx: ActionContext, p: Params) -> Result:
-    page, meta = paginate(list(ctx.directory.users.list_tags(p["UserName"])), p)
-    return {"Tags": tags_shape(page), **meta}
+register_tag_actions("User", USER_NAME, user_arn, lambda ctx: ctx.directory.users)
 
 
 @IAM.action("CreateGroup", GROUP_NAME, path_field(), resource=group_arn)

@@ -1,4 +1,4 @@
-"""OIDCVerifier against the real OpenID Provider in /work/shared/peers/oidc (oidc-provider).
+"""OIDCVerifier against the real OpenID Provider in ../shared/peers/oidc (oidc-provider).
 
 A real ID token is obtained without a browser: the authorization code flow with PKCE
 driven over plain HTTP (login form, cookie jar, redirects), then the code exchanged at
@@ -34,11 +34,11 @@ from bridge.verify.http import UrlFetcher
 from bridge.verify.identity import VerifiedIdentity
 from bridge.verify.jwks import JWKSCache
 from bridge.verify.oidc import OIDCVerifier
-from tests.conftest import service_unavailable
+from tests.conftest import peers_dir, service_unavailable
 
 pytestmark = pytest.mark.slow
 
-PEERS = Path(os.environ.get("BRIDGE_TEST_PEERS_DIR", "/work/shared/peers"))
+PEERS = peers_dir()
 CLIENT_ID, CLIENT_SECRET = "bridge", "bridge-secret"
 USER, PASSWORD = "alice", "alice-pass"
 

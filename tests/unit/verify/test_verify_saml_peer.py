@@ -30,7 +30,7 @@ from bridge.clock import SystemClock
 from bridge.storage.interfaces import SAMLProvider
 from bridge.verify.saml import SAMLVerifier, SPConfig
 from bridge.verify.saml_errors import InvalidSAMLResponse
-from tests.conftest import service_unavailable
+from tests.conftest import peers_dir, service_unavailable
 
 SP_ENTITY_ID = "https://bridge.peer-test.example/saml/metadata"
 ACS_URL = "https://bridge.peer-test.example/saml/acs"
@@ -39,11 +39,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _peers_dir() -> Path | None:
-    candidates = [os.environ.get("BRIDGE_PEERS_DIR"), REPO / "peers", "/work/shared/peers"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "saml" / "start.sh").is_file():
-            return Path(candidate)
-    return None
+    candidate = peers_dir()
+    return candidate if (candidate / "saml" / "start.sh").is_file() else None
 
 
 def _free_port() -> int:
