@@ -131,7 +131,7 @@ class PolicySet:
         return outcome
 
     def _refine(self, plan: ActionPlan, mask: int) -> Outcome:
-        refined = Refined(plan.groups(mask))
+        refined = plan.narrow(mask)
         outcome: Outcome = refined
         if refined.static:
             outcome = self._decide(refined, "", _EMPTY, None)

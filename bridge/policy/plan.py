@@ -21,7 +21,7 @@ lookups and one dict hit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bridge.policy.compiled import Entry
 from bridge.policy.matching import arn_regex
@@ -35,8 +35,8 @@ Checks = tuple[tuple[re.Pattern[str], int], ...]
 # literal prefix -> (bits matched by the prefix alone, patterns that need their regex)
 Buckets = dict[str, tuple[int, Checks]]
 Group = tuple[tuple[Entry, bool], ...]
-# An identity allow and a resource-policy allow count alike; boundary and session apart.
-_ALLOWS = (("identity", "resource"), ("boundary",), ("session",))
+# Allows by policy kind: an identity allow and a resource-policy allow count alike.
+_ALLOW_SLOTS = {"identity": 1, "resource": 1, "boundary": 2, "session": 3}
 
 
 class ResourceTable:
@@ -111,56 +111,74 @@ def _literal_prefix(pattern: str) -> str:
 class ActionPlan:
     """The candidate entries of one action, their resource table and refined sets by mask."""
 
-    __slots__ = ("dynamic", "entries", "refined", "table")
+    __slots__ = ("conditional", "dynamic", "entries", "refined", "slots", "table")
 
     def __init__(self, entries: Sequence[Entry], regexes: dict[str, re.Pattern[str]]) -> None:
         self.entries = tuple(entries)
         self.table = ResourceTable(self.entries, regexes)
-        self.dynamic = sum(
-            1 << position
-            for position, entry in enumerate(self.entries)
-            if entry.resources is not None and entry.resources.dynamic
-        )
+        self.dynamic = _bits(e.resources is not None and bool(e.resources.dynamic) for e in entries)
+        self.conditional = _bits(not entry.unconditional for entry in entries)
+        self.slots = tuple(_slot(entry) for entry in entries)
         self.refined: Memo[int, Refined | Decision] = Memo(_REFINED_PER_PLAN)
 
-    def groups(self, mask: int) -> tuple[Group, Group, Group, Group]:
-        """(denies, identity and resource allows, boundary allows, session allows) among
-        the entries of `mask` and the dynamic ones, each paired with "resource already
+    def narrow(self, mask: int) -> Refined:
+        """The entries of `mask` and the dynamic ones as (denies, identity and resource
+        allows, boundary allows, session allows), each paired with "resource already
         matched"."""
-        selected = [
-            (entry, bool(mask >> position & 1))
-            for position, entry in enumerate(self.entries)
-            if (mask | self.dynamic) >> position & 1
-        ]
-        denies = tuple(pair for pair in selected if pair[0].is_deny)
-        allows = [pair for pair in selected if not pair[0].is_deny]
-        granting, boundary, session = (
-            tuple(p for p in allows if p[0].matched.policy_kind in kinds) for kinds in _ALLOWS
+        groups: tuple[list[tuple[Entry, bool]], ...] = ([], [], [], [])
+        keys: set[str] = set()
+        selected = mask | self.dynamic
+        while selected:
+            lowest = selected & -selected
+            selected ^= lowest
+            position = lowest.bit_length() - 1
+            entry = self.entries[position]
+            groups[self.slots[position]].append((entry, bool(mask & lowest)))
+            keys |= entry.keys
+        denies, granting, boundary, session = groups
+        static = not self.dynamic and not mask & self.conditional
+        return Refined(
+            (tuple(denies), tuple(granting), tuple(boundary), tuple(session)),
+            keys,
+            dynamic=bool(self.dynamic),
+            static=static,
         )
-        return denies, granting, boundary, session
+
+
+def _bits(flags: Iterable[bool]) -> int:
+    return sum(1 << position for position, flag in enumerate(flags) if flag)
+
+
+def _slot(entry: Entry) -> int:
+    """The group of `ActionPlan.narrow` an entry goes to."""
+    if entry.is_deny:
+        return 0
+    return _ALLOW_SLOTS[entry.matched.policy_kind]
 
 
 class Refined:
     """A plan narrowed to one resource mask.
 
     `keys` are the request keys that can change the decision; decisions are memoised
-    by their values (and by the resource when a pattern holds policy variables), so a
-    repeated request costs one lookup.
+    by their values (and by the resource when a pattern holds policy variables:
+    `dynamic`), so a repeated request costs one lookup. `static` when no entry has a
+    condition, a principal or a variable: the decision is then fixed.
     """
 
     __slots__ = ("dynamic", "groups", "keys", "static")
 
-    def __init__(self, groups: tuple[Group, Group, Group, Group]) -> None:
+    def __init__(
+        self,
+        groups: tuple[Group, Group, Group, Group],
+        keys: Iterable[str],
+        *,
+        dynamic: bool,
+        static: bool,
+    ) -> None:
         self.groups = groups
-        keys: set[str] = set()
-        for group in groups:
-            for entry, _ in group:
-                keys |= entry.keys
         self.keys = tuple(sorted(keys))
-        self.dynamic = any(not matched for group in groups for _, matched in group)
-        self.static = not self.dynamic and all(
-            entry.unconditional for group in groups for entry, _ in group
-        )
+        self.dynamic = dynamic
+        self.static = static
 
     def values(self, context: Mapping[str, object]) -> tuple[object, ...]:
         """The request's values of `keys`, typed so that `True` and `1` differ."""

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from bridge.query.errors import QueryError
 from bridge.query.params import ARN_PATTERN, NAME_PATTERN, PATH_PATTERN, POLICY_PATTERN, Field
-from bridge.query.registry import ActionContext, Params, Registry, Result, ResourceOf
+from bridge.query.registry import ActionContext, Params, Registry, ResourceOf, Result
 from bridge.query.xml import encode_policy
 from bridge.storage.interfaces import Group, ManagedPolicy, PolicyVersion, Role, Tag, User
 

@@ -25,7 +25,7 @@ from bridge.query.iam import (
     name_field,
     paginate,
     policy_shape,
-    tags_shape,
+    register_tag_actions,
 )
 from bridge.query.iam_roles import role_arn
 from bridge.query.iam_users import group_arn, user_arn

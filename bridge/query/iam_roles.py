@@ -16,8 +16,8 @@ from bridge.query.iam import (
     name_field,
     paginate,
     path_field,
+    register_tag_actions,
     role_shape,
-    tags_shape,
 )
 from bridge.query.iam_users import PATH_PREFIX
 from bridge.query.params import Field

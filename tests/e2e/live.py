@@ -22,6 +22,7 @@ import boto3
 import psycopg
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 POSTGRES_URL = os.environ.get(
     "BRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -139,3 +140,21 @@ def start_bridge(home: Path, env: dict[str, str]) -> Iterator[LiveBridge]:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def unchecked_client(bridge: LiveBridge, service: str = "iam") -> Any:
+    """An admin client that skips botocore's own parameter checks, so the server's are seen."""
+    return boto3.client(
+        service,
+        endpoint_url=bridge.url,
+        region_name=REGION,
+        aws_access_key_id=bridge.access_key_id,
+        aws_secret_access_key=bridge.secret_access_key,
+        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
+    )
+
+
+def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """(code, message) of a boto3 `ClientError`."""
+    error = exc.value.response["Error"]
+    return str(error["Code"]), str(error["Message"])

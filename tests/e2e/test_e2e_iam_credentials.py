@@ -18,14 +18,9 @@ from bridge.directory.sealing import access_key_context
 from bridge.services import build_services
 from bridge.settings import load_settings
 from bridge.storage.interfaces import AccessKey
-from tests.e2e.live import LiveBridge, clean_env, start_bridge
+from tests.e2e.live import LiveBridge, clean_env, error_of, start_bridge
 
 ACCOUNT = "123456789012"
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = exc.value.response["Error"]
-    return str(error["Code"]), str(error["Message"])
 
 
 def new_user_with_key(bridge: LiveBridge, name: str) -> tuple[Any, dict[str, Any]]:

@@ -14,17 +14,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.live import LiveBridge
+from tests.e2e.live import LiveBridge, error_of
 
 ACCOUNT = "123456789012"
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 THUMB = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = exc.value.response["Error"]
-    return str(error["Code"]), str(error["Message"])
 
 
 def self_signed_certificate() -> str:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.live import REGION, LiveBridge
+from tests.e2e.live import LiveBridge, error_of, unchecked_client
 
 ACCOUNT = "123456789012"
 TRUST = {
@@ -27,23 +25,6 @@ READ_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}],
 }
-
-
-def unchecked_client(bridge: LiveBridge) -> Any:
-    """An admin IAM client that skips botocore's own checks, so the server's are seen."""
-    return boto3.client(
-        "iam",
-        endpoint_url=bridge.url,
-        region_name=REGION,
-        aws_access_key_id=bridge.access_key_id,
-        aws_secret_access_key=bridge.secret_access_key,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    error = exc.value.response["Error"]
-    return str(error["Code"]), str(error["Message"])
 
 
 def test_role_lifecycle(bridge: LiveBridge) -> None:

@@ -178,7 +178,9 @@ def test_non_canonical_base64_is_refused(store: MemoryStore) -> None:
     key_ring = ring(store)
     token = seal_token(ROLE_SESSION, key_ring)
     while len(envelope(token)) % 3 == 0:  # the last character must carry unused bits
-        token = seal_token(replace(ROLE_SESSION, session_name=ROLE_SESSION.session_name + "x"), key_ring)
+        token = seal_token(
+            replace(ROLE_SESSION, session_name=ROLE_SESSION.session_name + "x"), key_ring
+        )
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(token[-1])
     same_bytes = token[:-1] + alphabet[last ^ 1]
@@ -188,7 +190,11 @@ def test_non_canonical_base64_is_refused(store: MemoryStore) -> None:
 
 @pytest.mark.parametrize(
     ("context", "purpose"),
-    [("access-key:ASIAABCDEFGHIJKLMNOP", "token"), ("session-token:v2", "token"), (CONTEXT, "data")],
+    [
+        ("access-key:ASIAABCDEFGHIJKLMNOP", "token"),
+        ("session-token:v2", "token"),
+        (CONTEXT, "data"),
+    ],
     ids=["another-record", "another-version", "data-key"],
 )
 def test_values_sealed_for_another_use_are_refused(
@@ -269,7 +275,9 @@ def test_the_secret_is_kept_out_of_the_repr() -> None:
 
 
 def _tags(count: int) -> tuple[Tag, ...]:
-    return tuple(Tag(f"team-attribute-{n:02d}", f"value-of-attribute-{n:02d}") for n in range(count))
+    return tuple(
+        Tag(f"team-attribute-{n:02d}", f"value-of-attribute-{n:02d}") for n in range(count)
+    )
 
 
 def _policy(size: int, rng: random.Random | None) -> str:
