@@ -16,7 +16,7 @@ RUN pip install --no-cache-dir .
 
 RUN mkdir -p /data && chown bridge:bridge /data && chmod 700 /data
 USER bridge
-ENV BRIDGE_HOME=/data
+ENV BRIDGE_HOME=/data BRIDGE_IDP_METADATA_DIR=/app/idp_metadata
 VOLUME ["/data"]
 EXPOSE 5000
 ENTRYPOINT ["bridge"]

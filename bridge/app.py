@@ -9,6 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bridge.api.health import health_blueprint
+from bridge.idp_files import sync_metadata_files
 from bridge.query.blueprint import query_blueprint
 from bridge.services import Services, build_services
 from bridge.settings import Settings, load_settings
@@ -20,6 +21,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """Build one app with its own services (tests build one per test)."""
     if services is None:
         services = build_services(settings or load_settings())
+    loaded = sync_metadata_files(services.directory, services.settings.effective_idp_metadata_dir)
+    for arn in loaded:
+        log.info("SAML provider %s loaded from its metadata file", arn)
     app = Flask("bridge")
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
     app.extensions["bridge"] = services

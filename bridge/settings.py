@@ -25,6 +25,7 @@ MASTER_KEY_FILE = "master.key"
 DATABASE_FILE = "bridge.db"
 ADMIN_CREDENTIALS_FILE = "admin-credentials"
 DEFAULT_HOME = ".bridge"
+IDP_METADATA_DIR = "idp_metadata"
 
 # Environment variable → settings key. Only these are read; anything else BRIDGE_*
 # is reported, since a typo there would otherwise silently keep a default.
@@ -38,6 +39,7 @@ ENV_KEYS: dict[str, str] = {
     "BRIDGE_DB_POOL_SIZE": "db_pool_size",
     "BRIDGE_DB_CONNECT_TIMEOUT": "db_connect_timeout",
     "BRIDGE_MAX_REQUEST_BYTES": "max_request_bytes",
+    "BRIDGE_IDP_METADATA_DIR": "idp_metadata_dir",
 }
 # Read elsewhere (by the CLI or the key ring), accepted here so they are not "unknown".
 ENV_ELSEWHERE = {"BRIDGE_HOME", "BRIDGE_MASTER_KEY", "BRIDGE_CONFIG"}
@@ -58,6 +60,7 @@ class Settings(BaseModel):
     db_pool_size: int = Field(default=5, ge=1, le=200)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    idp_metadata_dir: Path | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -106,6 +109,12 @@ class Settings(BaseModel):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / DATABASE_FILE}"
+
+    @property
+    def effective_idp_metadata_dir(self) -> Path:
+        """SAML IdP metadata files loaded at start (default `<home>/idp_metadata`)."""
+        folder = self.idp_metadata_dir or Path(IDP_METADATA_DIR)
+        return folder if folder.is_absolute() else self.home / folder
 
     @property
     def config_path(self) -> Path:
