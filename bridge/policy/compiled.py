@@ -17,6 +17,10 @@ from bridge.policy.matching import has_wildcard
 from bridge.policy.model import MatchedStatement, Principal
 from bridge.policy.statement import DENY, Statement
 
+UNKNOWN = 0
+RESOURCE_MATCHED = 1
+APPLIES = 2
+
 
 class Trace:
     """What one evaluation collects besides the matched statements."""
@@ -79,6 +83,17 @@ class Entry:
             return False
         return self.conditions_hold(context, missing)
 
+    def holds(
+        self, context: Mapping[str, object], principal: Principal | None, missing: list[str]
+    ) -> bool:
+        """Whether the statement applies once its action and resource are known to match."""
+        if self.principals is not None and not self.principals.matches(principal):
+            return False
+        conditions = self.conditions
+        if len(conditions) == 1:
+            return conditions[0].holds(context, missing)
+        return self.conditions_hold(context, missing)
+
     def conditions_hold(self, context: Mapping[str, object], missing: list[str]) -> bool:
         """All conditions hold; after one fails, the keys the rest would also need are
         still reported, whatever their order."""
@@ -92,21 +107,23 @@ class Entry:
 
 
 def applying(
-    entries: Iterable[tuple[Entry, bool]],
+    entries: Iterable[tuple[Entry, int]],
     resource: str,
     context: Mapping[str, object],
     principal: Principal | None,
     trace: Trace,
 ) -> list[MatchedStatement]:
-    """The statements that apply among `(entry, resource already matched)` pairs."""
+    """The statements that apply among `(entry, state)` pairs, the state telling how much
+    is already known: `APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN` (variables to resolve)."""
     missing = trace.missing
     found: list[MatchedStatement] = []
-    for entry, resource_matched in entries:
+    for entry, state in entries:
+        if state == APPLIES:
+            found.append(entry.matched)
+            continue
         try:
-            if resource_matched:
-                if entry.principals is not None and not entry.principals.matches(principal):
-                    continue
-                if entry.conditions and not entry.conditions_hold(context, missing):
+            if state == RESOURCE_MATCHED:
+                if not entry.holds(context, principal, missing):
                     continue
             elif not entry.applies(resource, context, principal, missing):
                 continue

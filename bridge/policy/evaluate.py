@@ -92,45 +92,46 @@ class PolicySet:
         self._regexes: dict[str, re.Pattern[str]] = {}
         self._plans: Memo[str, ActionPlan] = Memo(_PLAN_LIMIT)
         self._plans_by_entries: Memo[tuple[int, ...], ActionPlan] = Memo(_PLAN_LIMIT)
-        self._outcomes: Memo[tuple[str, str], Outcome] = Memo(_OUTCOME_LIMIT)
         self._memo: Memo[MemoKey, Decision] = Memo(_MEMO_LIMIT)
 
     def evaluate(self, request: Request, principal: Principal | None = None) -> Decision:
         """Decide `request` for the caller `principal` (needed by resource policies)."""
-        key = (request.lowered_action, request.resource)
-        outcome = self._outcomes.recent.get(key)
-        if outcome is None:
-            outcome = self._outcome(key)
+        action = request.lowered_action
+        plan = self._plans.recent.get(action) or self._plan(action)
+        mask = plan.table.mask(request.resource)
+        outcome = plan.refined.recent.get(mask) or self._refine(plan, mask)
         if isinstance(outcome, Decision):
             return outcome
+        if outcome.paused:
+            outcome.paused -= 1
+            return self._decide(outcome, request.resource, request.lowered_context, principal)
+        return self._remembered(outcome, request, principal)
+
+    def _remembered(
+        self, refined: Refined, request: Request, principal: Principal | None
+    ) -> Decision:
+        """The decision from the memo, or decided and remembered."""
         context = request.lowered_context
         try:
-            values = outcome.values(context)
+            values = refined.values(context)
         except UncacheableError:
-            return self._decide(outcome, request.resource, context, principal)
-        memo_key = (outcome, request.resource if outcome.dynamic else None, principal, values)
+            return self._decide(refined, request.resource, context, principal)
+        memo_key = (refined, request.resource if refined.dynamic else None, principal, values)
         memo = self._memo
         decision = memo.recent.get(memo_key) or memo.revive(memo_key)
-        if decision is None:
-            decision = self._decide(outcome, request.resource, context, principal)
-            memo.put(memo_key, decision)
+        if decision is not None:
+            refined.misses = 0
+            return decision
+        decision = self._decide(refined, request.resource, context, principal)
+        memo.put(memo_key, decision)
+        refined.missed()
         return decision
 
-    def _outcome(self, key: tuple[str, str]) -> Outcome:
-        """The `Refined` set or fixed decision of one (action, resource) not in `recent`."""
-        outcome = self._outcomes.revive(key)
-        if outcome is None:
-            plan = self._plans.get(key[0])
-            if plan is None:
-                plan = self._plan(key[0])
-            mask = plan.table.mask(key[1])
-            outcome = plan.refined.get(mask)
-            if outcome is None:
-                outcome = self._refine(plan, mask)
-            self._outcomes.put(key, outcome)
-        return outcome
-
     def _refine(self, plan: ActionPlan, mask: int) -> Outcome:
+        """The refined set of `mask` in `plan` (or its fixed decision), built on a miss."""
+        found = plan.refined.revive(mask)
+        if found is not None:
+            return found
         refined = plan.narrow(mask)
         outcome: Outcome = refined
         if refined.static:
@@ -139,6 +140,10 @@ class PolicySet:
         return outcome
 
     def _plan(self, action: str) -> ActionPlan:
+        found = self._plans.revive(action)
+        return self._new_plan(action) if found is None else found
+
+    def _new_plan(self, action: str) -> ActionPlan:
         """The plan of `action`, shared by the actions that have the same candidates (all
         the actions a `s3:*` statement covers, say) with what it has learnt by mask."""
         candidates = self._index.candidates(action)

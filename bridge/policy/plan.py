@@ -23,18 +23,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bridge.policy.compiled import Entry
+from bridge.policy.compiled import APPLIES, RESOURCE_MATCHED, UNKNOWN, Entry
 from bridge.policy.matching import arn_regex
 from bridge.policy.memo import Memo
 from bridge.policy.model import Decision
 
 _RESOURCE_PART = 5  # colons before an ARN's resource part, where `*` crosses `:` and `/`
 _REFINED_PER_PLAN = 1024
+# After this many memo misses in a row, a refined set skips the memo for `_PAUSE` calls.
+_MISS_STREAK = 32
+_PAUSE = 1024
 # (regex, bits) pairs checked behind one prefix
 Checks = tuple[tuple[re.Pattern[str], int], ...]
 # literal prefix -> (bits matched by the prefix alone, patterns that need their regex)
 Buckets = dict[str, tuple[int, Checks]]
-Group = tuple[tuple[Entry, bool], ...]
+# (entry, `compiled.APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN`) pairs
+Group = tuple[tuple[Entry, int], ...]
 # Allows by policy kind: an identity allow and a resource-policy allow count alike.
 _ALLOW_SLOTS = {"identity": 1, "resource": 1, "boundary": 2, "session": 3}
 
@@ -123,9 +127,8 @@ class ActionPlan:
 
     def narrow(self, mask: int) -> Refined:
         """The entries of `mask` and the dynamic ones as (denies, identity and resource
-        allows, boundary allows, session allows), each paired with "resource already
-        matched"."""
-        groups: tuple[list[tuple[Entry, bool]], ...] = ([], [], [], [])
+        allows, boundary allows, session allows), each paired with what is known of it."""
+        groups: tuple[list[tuple[Entry, int]], ...] = ([], [], [], [])
         keys: set[str] = set()
         selected = mask | self.dynamic
         while selected:
@@ -133,7 +136,7 @@ class ActionPlan:
             selected ^= lowest
             position = lowest.bit_length() - 1
             entry = self.entries[position]
-            groups[self.slots[position]].append((entry, bool(mask & lowest)))
+            groups[self.slots[position]].append((entry, _state(entry, mask & lowest)))
             keys |= entry.keys
         denies, granting, boundary, session = groups
         static = not self.dynamic and not mask & self.conditional
@@ -143,6 +146,12 @@ class ActionPlan:
             dynamic=bool(self.dynamic),
             static=static,
         )
+
+
+def _state(entry: Entry, resource_matched: int) -> int:
+    if not resource_matched:
+        return UNKNOWN
+    return APPLIES if entry.unconditional else RESOURCE_MATCHED
 
 
 def _bits(flags: Iterable[bool]) -> int:
@@ -163,9 +172,13 @@ class Refined:
     by their values (and by the resource when a pattern holds policy variables:
     `dynamic`), so a repeated request costs one lookup. `static` when no entry has a
     condition, a principal or a variable: the decision is then fixed.
+
+    When the values never repeat (`aws:CurrentTime`, `aws:SourceIp`), the memo costs
+    more than it saves: after `_MISS_STREAK` misses in a row the set is `paused` and
+    decides directly for its next `_PAUSE` calls, then tries the memo again.
     """
 
-    __slots__ = ("dynamic", "groups", "keys", "static")
+    __slots__ = ("dynamic", "groups", "keys", "misses", "paused", "static")
 
     def __init__(
         self,
@@ -179,6 +192,15 @@ class Refined:
         self.keys = tuple(sorted(keys))
         self.dynamic = dynamic
         self.static = static
+        self.misses = 0
+        self.paused = 0
+
+    def missed(self) -> None:
+        """Count a memo miss; pause the memo after `_MISS_STREAK` in a row."""
+        self.misses += 1
+        if self.misses >= _MISS_STREAK:
+            self.misses = 0
+            self.paused = _PAUSE
 
     def values(self, context: Mapping[str, object]) -> tuple[object, ...]:
         """The request's values of `keys`, typed so that `True` and `1` differ."""

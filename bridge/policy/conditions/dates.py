@@ -22,17 +22,22 @@ _OPERATORS = {
 def parse_date(value: object) -> float:
     """An ISO 8601 date or time (UTC when no offset) or epoch seconds, as epoch seconds."""
     if isinstance(value, str) and not _numeric(value):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"expected an ISO 8601 date or epoch seconds, got `{value}`") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
+        return _iso_date(value.strip(), value)
     try:
         return parse_number(value)
     except ValueError:
         raise ValueError(f"expected an ISO 8601 date or epoch seconds, got `{value!r}`") from None
+
+
+def _iso_date(text: str, value: str) -> float:
+    """Epoch seconds of the ISO 8601 date or time `text` (`value` stripped)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date or epoch seconds, got `{value}`") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _numeric(text: str) -> bool:
@@ -40,6 +45,14 @@ def _numeric(text: str) -> bool:
 
 
 def _request_date(value: object) -> float:
+    if type(value) is str:
+        text = value.strip()
+        # `2026-05-01...`: an ISO date (epoch seconds have no `-` after a digit)
+        if text[4:5] == "-" and text[:4].isdigit():
+            try:
+                return _iso_date(text, value)
+            except ValueError as error:
+                raise UnevaluableError(str(error)) from None
     try:
         return parse_date(value)
     except ValueError as error:
