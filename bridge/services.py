@@ -21,6 +21,7 @@ from bridge.storage.redis_once import RedisOneTimeUse
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 if TYPE_CHECKING:
+    from bridge.assume import SessionIssuer
     from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
     from bridge.directory.service import Directory
@@ -39,6 +40,7 @@ class Services:
     _authorizer: Authorizer | None = field(default=None, repr=False)
     _authenticator: Authenticator | None = field(default=None, repr=False)
     _federation: Federation | None = field(default=None, repr=False)
+    _session_issuer: SessionIssuer | None = field(default=None, repr=False)
     audit: AuditLog = field(default_factory=AuditLog)
 
     @property
@@ -75,6 +77,20 @@ class Services:
         if self._federation is None:
             self._federation = make_federation(self)
         return self._federation
+
+    @property
+    def session_issuer(self) -> SessionIssuer:
+        if self._session_issuer is None:
+            from bridge.assume import SessionIssuer
+
+            self._session_issuer = SessionIssuer(
+                directory=self.directory,
+                authorizer=self.authorizer,
+                key_ring=self.key_ring,
+                clock=self.clock,
+                rng=self.rng,
+            )
+        return self._session_issuer
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """Name → a call that raises `StorageUnavailable` when that dependency is down."""

@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bridge.authz.decide import RequestFacts
 from bridge.authz.principal import Caller
 from bridge.authz.sigv4 import SignedRequest
-from bridge.errors import BridgeError
+from bridge.errors import AccessDenied, BridgeError
 from bridge.query import params as query_params
 from bridge.query.actions import VERSIONS
 from bridge.query.errors import INTERNAL, QueryError, WireError, to_wire
@@ -82,6 +82,10 @@ def _run(
         user_agent=request.headers.get("User-Agent"),
     )
     caller = _authenticate(services, registry, body, facts) if action.signed else None
+    if caller is not None:
+        refusal = caller.restrictions.refusal(registry.service, action.name)
+        if refusal is not None:
+            raise AccessDenied(refusal)
     ctx = ActionContext(services, services.authorizer, caller, request_id, facts)
     values = query_params.parse(raw, action.fields)
     if action.resource is not None:

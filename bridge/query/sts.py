@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bridge.assume import AssumeRoleInput, MFACode
 from bridge.audit import AuditEvent, redact
 from bridge.credentials.issue import IssuedCredentials
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, InvalidInput
 from bridge.federate import FederatedSession
 from bridge.query.errors import to_wire
 from bridge.query.params import Field
@@ -172,3 +173,122 @@ def _record(
             details=details or {},
         )
     )
+
+
+MFA_SERIAL = Field("SerialNumber", min_len=9, max_len=256, pattern=r"[\w+=/:,.@-]*")
+TOKEN_CODE = Field("TokenCode", min_len=6, max_len=6, pattern=r"[\d]*")
+TAGS = Field("Tags", kind="tags", default=[])
+
+
+@STS.action(
+    "AssumeRole",
+    ROLE_ARN,
+    SESSION_NAME,
+    POLICY_ARNS,
+    POLICY,
+    DURATION,
+    TAGS,
+    Field("TransitiveTagKeys", kind="list", default=[], min_len=1, max_len=128),
+    Field("ExternalId", min_len=2, max_len=1224, pattern=r"[\w+=,.@:/-]*"),
+    MFA_SERIAL,
+    TOKEN_CODE,
+    Field("SourceIdentity", min_len=2, max_len=64, pattern=r"[\w+=,.@-]*"),
+)
+def assume_role(ctx: ActionContext, p: Params) -> Result:
+    caller = ctx.require_caller()
+    request = AssumeRoleInput(
+        options=_options(ctx, p),
+        external_id=p["ExternalId"],
+        mfa=_mfa(p),
+        tags=tuple(p["Tags"]),
+        transitive_tag_keys=tuple(p["TransitiveTagKeys"]),
+        source_identity=p["SourceIdentity"],
+    )
+    try:
+        assumed = ctx.services.session_issuer.assume_role(caller, request, ctx.facts)
+    except BridgeError as exc:
+        _record(ctx, "AssumeRole", p, "failure", error=exc, principal=caller.arn)
+        raise
+    _record(
+        ctx,
+        "AssumeRole",
+        p,
+        "success",
+        principal=caller.arn,
+        details={"role": p["RoleArn"], "access_key_id": assumed.credentials.access_key_id},
+    )
+    return {
+        "Credentials": credentials_shape(assumed.credentials),
+        "AssumedRoleUser": {
+            "AssumedRoleId": assumed.assumed_role_id,
+            "Arn": assumed.assumed_role_arn,
+        },
+        "PackedPolicySize": assumed.packed_policy_size,
+        "SourceIdentity": assumed.source_identity,
+    }
+
+
+@STS.action(
+    "GetSessionToken",
+    Field("DurationSeconds", kind="int", low=900, high=129600),
+    MFA_SERIAL,
+    TOKEN_CODE,
+)
+def get_session_token(ctx: ActionContext, p: Params) -> Result:
+    caller = ctx.require_caller()
+    credentials = ctx.services.session_issuer.session_token(caller, p["DurationSeconds"], _mfa(p))
+    _record(
+        ctx,
+        "GetSessionToken",
+        p,
+        "success",
+        principal=caller.arn,
+        details={"access_key_id": credentials.access_key_id},
+    )
+    return {"Credentials": credentials_shape(credentials)}
+
+
+@STS.action(
+    "GetFederationToken",
+    Field("Name", required=True, min_len=2, max_len=32, pattern=r"[\w+=,.@-]*"),
+    POLICY,
+    POLICY_ARNS,
+    Field("DurationSeconds", kind="int", low=900, high=129600),
+    TAGS,
+)
+def get_federation_token(ctx: ActionContext, p: Params) -> Result:
+    caller = ctx.require_caller()
+    options = SessionOptions(
+        role_arn="",
+        duration_seconds=p["DurationSeconds"],
+        policy=p["Policy"],
+        policy_arns=tuple(str(item.get("arn", "")) for item in p["PolicyArns"]),
+    )
+    credentials, packed = ctx.services.session_issuer.federation_token(
+        caller, p["Name"], options, tuple(p["Tags"])
+    )
+    _record(
+        ctx,
+        "GetFederationToken",
+        p,
+        "success",
+        principal=caller.arn,
+        details={"access_key_id": credentials.access_key_id},
+    )
+    return {
+        "Credentials": credentials_shape(credentials),
+        "FederatedUser": {
+            "FederatedUserId": f"{caller.account_id}:{p['Name']}",
+            "Arn": f"arn:aws:sts::{caller.account_id}:federated-user/{p['Name']}",
+        },
+        "PackedPolicySize": packed,
+    }
+
+
+def _mfa(p: Params) -> MFACode | None:
+    serial, code = p.get("SerialNumber"), p.get("TokenCode")
+    if serial is None and code is None:
+        return None
+    if serial is None or code is None:
+        raise InvalidInput("TokenCode", "SerialNumber and TokenCode must be given together")
+    return MFACode(serial, code)
