@@ -229,8 +229,9 @@ class SessionIssuer:
     def _named_in_trust(
         self, caller: Caller, role: Role, role_arn: str, trust: TrustRequest
     ) -> bool:
-        """Does the trust policy name the caller itself (not just its account)?"""
-        named = TrustRequest(trust.action, Principal(arn=caller.arn), trust.context)
+        """Does the trust policy name the caller itself (not just its account)? An empty
+        account keeps account-wide principals (`<account>` or `...:root`) from matching."""
+        named = TrustRequest(trust.action, Principal(arn=caller.arn, account=""), trust.context)
         return evaluate_trust(role, role_arn, named).allowed
 
     def _require_identity_allow(self, caller: Caller, role_arn: str, facts: RequestFacts) -> None:

@@ -22,6 +22,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 if TYPE_CHECKING:
     from bridge.assume import SessionIssuer
+    from bridge.credentials.revocation import Revocations
+    from bridge.credentials.revocation import Revocations
     from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
     from bridge.directory.service import Directory
@@ -41,6 +43,7 @@ class Services:
     _authenticator: Authenticator | None = field(default=None, repr=False)
     _federation: Federation | None = field(default=None, repr=False)
     _session_issuer: SessionIssuer | None = field(default=None, repr=False)
+    _revocations: Revocations | None = field(default=None, repr=False)
     audit: AuditLog = field(default_factory=AuditLog)
 
     @property
@@ -64,7 +67,9 @@ class Services:
         if self._authenticator is None:
             from bridge.authz.authenticate import Authenticator
 
-            self._authenticator = Authenticator(self.directory)
+            self._authenticator = Authenticator(
+                self.directory, key_ring=self.key_ring, revocations=self.revocations
+            )
         return self._authenticator
 
     @property
@@ -77,6 +82,15 @@ class Services:
         if self._federation is None:
             self._federation = make_federation(self)
         return self._federation
+
+    @property
+    def revocations(self) -> Revocations:
+        """Revoked sessions, shared through the store (cached about a second per process)."""
+        if self._revocations is None:
+            from bridge.credentials.revocation import Revocations
+
+            self._revocations = Revocations(self.store, clock=self.clock)
+        return self._revocations
 
     @property
     def session_issuer(self) -> SessionIssuer:

@@ -46,7 +46,6 @@ from bridge.policy.model import (
 from bridge.policy.plan import ActionPlan, Refined, UncacheableError
 
 _PLAN_LIMIT = 8192
-_OUTCOME_LIMIT = 16384
 _MEMO_LIMIT = 65536
 _POLICY_SET_CACHE = 256
 _NOTHING = Decision(IMPLICIT_DENY)
@@ -59,12 +58,13 @@ MemoKey = tuple[Refined, str | None, Principal | None, tuple[object, ...]]
 class PolicySet:
     """The policies that apply to one principal, compiled once.
 
-    A request goes (action, resource) -> `Outcome` -> `Decision`, each step memoised
-    in a bounded `Memo`. On a miss, the action's `ActionPlan` (built once per
-    action) turns the resource into a bitmask of the statements that can apply; the
-    `Refined` set for that mask is built once per mask, or is the fixed decision
-    when none of its statements has a condition or a principal. Conditions are only
-    evaluated for the statements that survive action and resource.
+    A request goes action -> `ActionPlan` (built once per set of candidate
+    statements, found by action) -> resource bitmask of the statements that can apply
+    (a few dict lookups, no per-statement work) -> `Refined` set for that mask (built
+    once per mask) -> `Decision`. A `Refined` set without conditions, principals or
+    variables is its fixed decision; otherwise conditions are evaluated only for the
+    statements that survived action and resource, and the decision is memoised by
+    the values of the keys they read. Every memo is a bounded `Memo`.
     """
 
     def __init__(

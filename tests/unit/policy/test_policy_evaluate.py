@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bridge.policy import Policy, PolicySet, Principal, Request, evaluate, parse_policy
-from bridge.policy.evaluate import policy_set_cache_info
+from bridge.policy.evaluate import CacheKey, PolicySetCache, policy_set_cache_info
 
 READ = Request("s3:GetObject", "arn:aws:s3:::b/k")
 ALICE = Principal("arn:aws:iam::123456789012:user/alice")
@@ -220,3 +220,29 @@ def test_context_values_of_other_types_are_decided_without_the_memo() -> None:
     )
     decision = PolicySet([policy]).evaluate(Request("s3:GetObject", "r", {"k": {"nested": 1}}))
     assert (decision.effect, len(decision.unevaluable_denies)) == ("allowed", 1)
+
+
+def _cache_key(*identity: Policy) -> CacheKey:
+    return (identity, (), (), None)
+
+
+def test_the_policy_set_cache_drops_the_least_recently_used_set() -> None:
+    cache = PolicySetCache(maxsize=2)
+    first = cache.policy_set(_cache_key(ALLOW_S3))
+    cache.policy_set(_cache_key(ALLOW_EC2))
+    assert cache.policy_set(_cache_key(ALLOW_S3)) is first  # now the most recently used
+    cache.policy_set(_cache_key(DENY_S3))  # drops ALLOW_EC2's set
+    assert cache.policy_set(_cache_key(ALLOW_S3)) is first
+    cache.policy_set(_cache_key(ALLOW_EC2))
+    info = cache.info()
+    assert (info.hits, info.misses, info.maxsize, info.currsize) == (2, 4, 2, 2)
+
+
+def test_the_policy_set_cache_compiles_what_it_is_given() -> None:
+    cache = PolicySetCache(maxsize=4)
+    key: CacheKey = ((ALLOW_S3,), (ALLOW_EC2,), (), RESOURCE_ALICE)
+    policy_set = cache.policy_set(key)
+    assert (policy_set.identity, policy_set.boundary, policy_set.resource) == key[:2] + key[3:]
+    assert not policy_set.evaluate(READ).allowed  # the boundary does not allow s3
+    cache.clear()
+    assert cache.info() == (0, 0, 4, 0)
