@@ -29,7 +29,7 @@ class Trace:
 
     def __init__(self) -> None:
         self.missing: list[str] = []
-        self.unevaluable: list[MatchedStatement] = []
+        self.unevaluable = 0  # bits of the denies whose conditions could not be evaluated
 
 
 class Entry:
@@ -107,19 +107,20 @@ class Entry:
 
 
 def applying(
-    entries: Iterable[tuple[Entry, int]],
+    entries: Iterable[tuple[Entry, int, int]],
     resource: str,
     context: Mapping[str, object],
     principal: Principal | None,
     trace: Trace,
-) -> list[MatchedStatement]:
-    """The statements that apply among `(entry, state)` pairs, the state telling how much
-    is already known: `APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN` (variables to resolve)."""
+) -> int:
+    """The bits of the statements that apply among `(entry, state, bit)` triples, the
+    state telling how much is already known: `APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN`
+    (variables to resolve)."""
     missing = trace.missing
-    found: list[MatchedStatement] = []
-    for entry, state in entries:
+    found = 0
+    for entry, state, bit in entries:
         if state == APPLIES:
-            found.append(entry.matched)
+            found |= bit
             continue
         try:
             if state == RESOURCE_MATCHED:
@@ -129,9 +130,9 @@ def applying(
                 continue
         except UnevaluableError:
             if entry.is_deny:
-                trace.unevaluable.append(entry.matched)
+                trace.unevaluable |= bit
             continue
-        found.append(entry.matched)
+        found |= bit
     return found
 
 

@@ -39,7 +39,6 @@ from bridge.policy.model import (
     EXPLICIT_DENY,
     IMPLICIT_DENY,
     Decision,
-    MatchedStatement,
     Principal,
     Request,
 )
@@ -48,7 +47,6 @@ from bridge.policy.plan import ActionPlan, Refined, UncacheableError
 _PLAN_LIMIT = 8192
 _MEMO_LIMIT = 65536
 _POLICY_SET_CACHE = 256
-_NOTHING = Decision(IMPLICIT_DENY)
 _KINDS = ("identity", "resource", "boundary", "session")
 _EMPTY: Mapping[str, object] = {}
 Outcome = Refined | Decision
@@ -102,9 +100,6 @@ class PolicySet:
         outcome = plan.refined.recent.get(mask) or self._refine(plan, mask)
         if isinstance(outcome, Decision):
             return outcome
-        if outcome.paused:
-            outcome.paused -= 1
-            return self._decide(outcome, request.resource, request.lowered_context, principal)
         return self._remembered(outcome, request, principal)
 
     def _remembered(
@@ -119,12 +114,9 @@ class PolicySet:
         memo_key = (refined, request.resource if refined.dynamic else None, principal, values)
         memo = self._memo
         decision = memo.recent.get(memo_key) or memo.revive(memo_key)
-        if decision is not None:
-            refined.misses = 0
-            return decision
-        decision = self._decide(refined, request.resource, context, principal)
-        memo.put(memo_key, decision)
-        refined.missed()
+        if decision is None:
+            decision = self._decide(refined, request.resource, context, principal)
+            memo.put(memo_key, decision)
         return decision
 
     def _refine(self, plan: ActionPlan, mask: int) -> Outcome:
@@ -167,29 +159,17 @@ class PolicySet:
         if deny_group:
             denies = applying(deny_group, resource, context, principal, trace)
             if denies:
-                return _decision(EXPLICIT_DENY, denies, trace)
-        granted = applying(allow_group, resource, context, principal, trace) if allow_group else []
+                return refined.decision(EXPLICIT_DENY, denies, trace)
+        granted = applying(allow_group, resource, context, principal, trace) if allow_group else 0
         if not granted:
-            return _decision(IMPLICIT_DENY, granted, trace)
+            return refined.decision(IMPLICIT_DENY, 0, trace)
         for required, entries in ((self.boundary, boundary), (self.session, session)):
             if required:
                 allows = applying(entries, resource, context, principal, trace)
                 if not allows:
-                    return _decision(IMPLICIT_DENY, granted, trace)
-                granted += allows
-        return _decision(ALLOWED, granted, trace)
-
-
-def _decision(
-    effect: str,
-    matched: list[MatchedStatement],
-    trace: Trace,
-) -> Decision:
-    missing, unevaluable = trace.missing, trace.unevaluable
-    if not (matched or missing or unevaluable) and effect == IMPLICIT_DENY:
-        return _NOTHING
-    keys = tuple(sorted(set(missing))) if missing else ()
-    return Decision(effect, tuple(matched), keys, tuple(unevaluable))
+                    return refined.decision(IMPLICIT_DENY, granted, trace)
+                granted |= allows
+        return refined.decision(ALLOWED, granted, trace)
 
 
 def evaluate(

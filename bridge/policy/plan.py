@@ -24,22 +24,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bridge.policy.compiled import APPLIES, RESOURCE_MATCHED, UNKNOWN, Entry
+from bridge.policy.compiled import APPLIES, RESOURCE_MATCHED, UNKNOWN, Entry, Trace
 from bridge.policy.matching import arn_regex
 from bridge.policy.memo import Memo
-from bridge.policy.model import Decision
+from bridge.policy.model import IMPLICIT_DENY, Decision, MatchedStatement
 
 _RESOURCE_PART = 5  # colons before an ARN's resource part, where `*` crosses `:` and `/`
 _REFINED_PER_PLAN = 1024
-# After this many memo misses in a row, a refined set skips the memo for `_PAUSE` calls.
-_MISS_STREAK = 32
-_PAUSE = 1024
 # (regex, bits) pairs checked behind one prefix
 Checks = tuple[tuple[re.Pattern[str], int], ...]
 # literal prefix -> (bits matched by the prefix alone, patterns that need their regex)
 Buckets = dict[str, tuple[int, Checks]]
-# (entry, `compiled.APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN`) pairs
-Group = tuple[tuple[Entry, int], ...]
+# (entry, `compiled.APPLIES`, `RESOURCE_MATCHED` or `UNKNOWN`, the entry's bit)
+Group = tuple[tuple[Entry, int, int], ...]
+_DECISIONS_PER_REFINED = 64
+NOTHING = Decision(IMPLICIT_DENY)
 # Allows by policy kind: an identity allow and a resource-policy allow count alike.
 _ALLOW_SLOTS = {"identity": 1, "resource": 1, "boundary": 2, "session": 3}
 
@@ -129,7 +128,7 @@ class ActionPlan:
     def narrow(self, mask: int) -> Refined:
         """The entries of `mask` and the dynamic ones as (denies, identity and resource
         allows, boundary allows, session allows), each paired with what is known of it."""
-        groups: tuple[list[tuple[Entry, int]], ...] = ([], [], [], [])
+        groups: tuple[list[tuple[Entry, int, int]], ...] = ([], [], [], [])
         keys: set[str] = set()
         selected = mask | self.dynamic
         while selected:
@@ -137,11 +136,12 @@ class ActionPlan:
             selected ^= lowest
             position = lowest.bit_length() - 1
             entry = self.entries[position]
-            groups[self.slots[position]].append((entry, _state(entry, mask & lowest)))
+            groups[self.slots[position]].append((entry, _state(entry, mask & lowest), lowest))
             keys |= entry.keys
         denies, granting, boundary, session = groups
         static = not self.dynamic and not mask & self.conditional
         return Refined(
+            self.entries,
             (tuple(denies), tuple(granting), tuple(boundary), tuple(session)),
             keys,
             dynamic=bool(self.dynamic),
@@ -172,17 +172,16 @@ class Refined:
     `keys` are the request keys that can change the decision; decisions are memoised
     by their values (and by the resource when a pattern holds policy variables:
     `dynamic`), so a repeated request costs one lookup. `static` when no entry has a
-    condition, a principal or a variable: the decision is then fixed.
-
-    When the values never repeat (`aws:CurrentTime`, `aws:SourceIp`), the memo costs
-    more than it saves: after `_MISS_STREAK` misses in a row the set is `paused` and
-    decides directly for its next `_PAUSE` calls, then tries the memo again.
+    condition, a principal or a variable: the decision is then fixed. Evaluation
+    reports the statements that applied as bits; each distinct outcome builds its
+    `Decision` once (at most `_DECISIONS_PER_REFINED` kept).
     """
 
-    __slots__ = ("dynamic", "groups", "keys", "misses", "paused", "static")
+    __slots__ = ("decisions", "dynamic", "entries", "groups", "keys", "static")
 
     def __init__(
         self,
+        entries: tuple[Entry, ...],
         groups: tuple[Group, Group, Group, Group],
         keys: Iterable[str],
         *,
@@ -193,15 +192,35 @@ class Refined:
         self.keys = tuple(sorted(keys))
         self.dynamic = dynamic
         self.static = static
-        self.misses = 0
-        self.paused = 0
+        self.entries = entries
+        self.decisions: dict[tuple[str, int, int, tuple[str, ...]], Decision] = {}
 
-    def missed(self) -> None:
-        """Count a memo miss; pause the memo after `_MISS_STREAK` in a row."""
-        self.misses += 1
-        if self.misses >= _MISS_STREAK:
-            self.misses = 0
-            self.paused = _PAUSE
+    def decision(self, effect: str, found: int, trace: Trace) -> Decision:
+        """The decision naming the statements of the bits `found` and what `trace` saw;
+        equal outcomes share one `Decision`."""
+        key = (effect, found, trace.unevaluable, tuple(trace.missing))
+        decision = self.decisions.get(key)
+        if decision is None:
+            decision = self._build(effect, found, trace)
+            if len(self.decisions) < _DECISIONS_PER_REFINED:
+                self.decisions[key] = decision
+        return decision
+
+    def _build(self, effect: str, found: int, trace: Trace) -> Decision:
+        missing, unevaluable = trace.missing, trace.unevaluable
+        if not (found or missing or unevaluable) and effect == IMPLICIT_DENY:
+            return NOTHING
+        keys = tuple(sorted(set(missing)))
+        return Decision(effect, self._matched(found), keys, self._matched(unevaluable))
+
+    def _matched(self, bits: int) -> tuple[MatchedStatement, ...]:
+        """The statements of `bits`, in evaluation order."""
+        found: list[MatchedStatement] = []
+        while bits:
+            lowest = bits & -bits
+            bits ^= lowest
+            found.append(self.entries[lowest.bit_length() - 1].matched)
+        return tuple(found)
 
     def values(self, context: Mapping[str, object]) -> tuple[object, ...]:
         """The request's values of `keys`, typed so that `True` and `1` differ."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from bridge.query import (  # noqa: F401 - each module registers its actions
+    iam_credential_report,
     iam_credentials,
+    iam_last_accessed,
+    iam_mfa,
     iam_policies,
     iam_providers,
     iam_reports,

@@ -1,48 +1,30 @@
-"""IAM access keys, login profiles, the account password policy and virtual MFA devices.
+"""IAM access keys, login profiles and the account password policy.
 
 Actions that take an optional `UserName` act on the caller when it is left out; for
 the root account that means its own access keys and MFA devices (IAM allows root
-access keys but advises against them).
+access keys but advises against them). The virtual MFA actions are in `iam_mfa`.
 """
 
 from __future__ import annotations
 
-import base64
-import importlib
-import io
 from typing import Any
 
 from bridge.directory import ids
 from bridge.directory.passwords import PasswordPolicy
 from bridge.errors import AccessDenied, AuthenticationFailed, NotFound
 from bridge.query.errors import QueryError
-from bridge.query.iam import (
-    IAM,
-    PAGING,
-    TAGS,
-    name_field,
-    paginate,
-    path_field,
-    tags_shape,
-    user_shape,
-)
+from bridge.query.iam import IAM, PAGING, name_field, paginate
 from bridge.query.iam_providers import aws_field_names
-from bridge.query.params import NAME_PATTERN, POLICY_PATTERN, Field
+from bridge.query.params import POLICY_PATTERN, Field
 from bridge.query.registry import ActionContext, Params, Result
-from bridge.storage.interfaces import AccessKey, LoginProfile, MFADevice
+from bridge.storage.interfaces import AccessKey, LoginProfile
 
 EXISTING_USER = name_field("UserName", required=False, max_len=128)
 ACCESS_KEY_ID = Field("AccessKeyId", required=True, min_len=16, max_len=128, pattern=r"[\w]+")
-SERIAL = Field("SerialNumber", required=True, min_len=9, max_len=256, pattern=r"[\w+=/:,.@-]+")
-MFA_NAMES = {"virtual_mfa_device_name": "VirtualMFADeviceName", "path": "Path", "tags": "Tags"}
 NOT_USED = "N/A"
 
 
-def code_field(name: str) -> Field:
-    return Field(name, required=True, min_len=6, max_len=6, pattern=r"[\d]+")
-
-
-def _target(ctx: ActionContext, p: Params) -> str | None:
+def target(ctx: ActionContext, p: Params) -> str | None:
     """The user the request names, default the caller; None is the root account."""
     name: str | None = p.get("UserName")
     if name:
@@ -52,8 +34,8 @@ def _target(ctx: ActionContext, p: Params) -> str | None:
 
 
 def _user_target(ctx: ActionContext, p: Params) -> str:
-    """Like `_target`, for actions that only IAM users have (login profiles)."""
-    name = _target(ctx, p)
+    """Like `target`, for actions that only IAM users have (login profiles)."""
+    name = target(ctx, p)
     if name is None:
         raise QueryError(
             "ValidationError", "the root account has no login profile here; name a user in UserName"
@@ -71,7 +53,7 @@ def _user_arn(ctx: ActionContext, name: str) -> str:
 
 def owner_arn(ctx: ActionContext, p: Params) -> str:
     """The user named (or the caller), or the root account's ARN."""
-    name = _target(ctx, p)
+    name = target(ctx, p)
     return ids.root_arn(ctx.account_id) if name is None else _user_arn(ctx, name)
 
 
@@ -93,14 +75,14 @@ def _key_shape(key: AccessKey, user_name: str | None) -> dict[str, Any]:
 
 @IAM.action("CreateAccessKey", EXISTING_USER, resource=owner_arn)
 def create_access_key(ctx: ActionContext, p: Params) -> Result:
-    created = ctx.directory.keys.create(_target(ctx, p))
+    created = ctx.directory.keys.create(target(ctx, p))
     shape = _key_shape(created.key, created.user_name)
     return {"AccessKey": {**shape, "SecretAccessKey": created.secret_access_key}}
 
 
 @IAM.action("ListAccessKeys", EXISTING_USER, *PAGING, resource=owner_arn)
 def list_access_keys(ctx: ActionContext, p: Params) -> Result:
-    name = _target(ctx, p)
+    name = target(ctx, p)
     if name is not None:
         name = ctx.directory.users.get(name).name
     page, meta = paginate(ctx.directory.keys.list(name), p)
@@ -116,14 +98,14 @@ def list_access_keys(ctx: ActionContext, p: Params) -> Result:
     has_output=False,
 )
 def update_access_key(ctx: ActionContext, p: Params) -> None:
-    name, key_id, status = _target(ctx, p), p["AccessKeyId"], p["Status"]
+    name, key_id, status = target(ctx, p), p["AccessKeyId"], p["Status"]
     with aws_field_names({"status": "Status"}):
         ctx.directory.keys.update_status(name, key_id, status)
 
 
 @IAM.action("DeleteAccessKey", EXISTING_USER, ACCESS_KEY_ID, resource=owner_arn, has_output=False)
 def delete_access_key(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.keys.delete(_target(ctx, p), p["AccessKeyId"])
+    ctx.directory.keys.delete(target(ctx, p), p["AccessKeyId"])
 
 
 def key_owner_arn(ctx: ActionContext, p: Params) -> str:
@@ -313,123 +295,3 @@ def get_account_password_policy(ctx: ActionContext, _p: Params) -> Result:
 @IAM.action("DeleteAccountPasswordPolicy", resource=account_wide, has_output=False)
 def delete_account_password_policy(ctx: ActionContext, _p: Params) -> None:
     ctx.directory.account.delete_password_policy()
-
-
-# --- virtual MFA devices -------------------------------------------------------
-
-
-def mfa_arn(ctx: ActionContext, p: Params) -> str:
-    """The device's ARN: its serial number, or for a create the one it will have."""
-    serial = p.get("SerialNumber")
-    if serial:
-        return str(serial)
-    return ids.entity_arn(ctx.account_id, "mfa", p["Path"], p["VirtualMFADeviceName"])
-
-
-def all_mfa_devices(ctx: ActionContext, _p: Params) -> str:
-    return ids.entity_arn(ctx.account_id, "mfa", "/", "*")
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def qr_code_png(uri: str) -> bytes | None:
-    """The otpauth uri as a QR code PNG when `segno` is installed; None otherwise."""
-    try:
-        segno = importlib.import_module("segno")
-    except ModuleNotFoundError:
-        return None
-    buffer = io.BytesIO()
-    segno.make(uri, error="m").save(buffer, kind="png", scale=4)
-    return buffer.getvalue()
-
-
-@IAM.action(
-    "CreateVirtualMFADevice",
-    path_field(),
-    Field("VirtualMFADeviceName", required=True, min_len=1, pattern=NAME_PATTERN),
-    TAGS,
-    resource=mfa_arn,
-)
-def create_virtual_mfa_device(ctx: ActionContext, p: Params) -> Result:
-    """Seed and QR code are blobs, base64 in XML; this is the only time they are shown."""
-    with aws_field_names(MFA_NAMES):
-        created = ctx.directory.mfa.create_virtual(
-            p["VirtualMFADeviceName"], p["Path"], tags=p["Tags"]
-        )
-    png = qr_code_png(created.otpauth_uri)
-    return {
-        "VirtualMFADevice": {
-            "SerialNumber": created.device.serial_number,
-            "Base32StringSeed": _b64(created.seed_base32.encode("ascii")),
-            "QRCodePNG": _b64(png) if png is not None else None,
-            "Tags": tags_shape(created.device.tags) or None,
-        }
-    }
-
-
-@IAM.action(
-    "EnableMFADevice",
-    name_field("UserName", max_len=128),
-    SERIAL,
-    code_field("AuthenticationCode1"),
-    code_field("AuthenticationCode2"),
-    resource=owner_arn,
-    has_output=False,
-)
-def enable_mfa_device(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.mfa.enable(
-        p["UserName"], p["SerialNumber"], p["AuthenticationCode1"], p["AuthenticationCode2"]
-    )
-
-
-@IAM.action("DeactivateMFADevice", EXISTING_USER, SERIAL, resource=owner_arn, has_output=False)
-def deactivate_mfa_device(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.mfa.deactivate(_target(ctx, p), p["SerialNumber"])
-
-
-@IAM.action("DeleteVirtualMFADevice", SERIAL, resource=mfa_arn, has_output=False)
-def delete_virtual_mfa_device(ctx: ActionContext, p: Params) -> None:
-    ctx.directory.mfa.delete(p["SerialNumber"])
-
-
-@IAM.action("ListMFADevices", EXISTING_USER, *PAGING, resource=owner_arn)
-def list_mfa_devices(ctx: ActionContext, p: Params) -> Result:
-    """The devices enabled for the user; for the root account `UserName` is the account id."""
-    name = _target(ctx, p)
-    shown = ctx.directory.users.get(name).name if name is not None else ctx.account_id
-    page, meta = paginate(ctx.directory.mfa.list(name), p)
-    devices = [
-        {"UserName": shown, "SerialNumber": d.serial_number, "EnableDate": d.enabled_at}
-        for d in page
-    ]
-    return {"MFADevices": devices, **meta}
-
-
-@IAM.action(
-    "ListVirtualMFADevices",
-    Field("AssignmentStatus", choices=("Assigned", "Unassigned", "Any"), default="Any"),
-    *PAGING,
-    resource=all_mfa_devices,
-)
-def list_virtual_mfa_devices(ctx: ActionContext, p: Params) -> Result:
-    page, meta = paginate(ctx.directory.mfa.list_virtual(p["AssignmentStatus"]), p)
-    users = {u.user_id: u for u in ctx.directory.users.list()} if page else {}
-    return {"VirtualMFADevices": [_virtual_shape(ctx, d, users) for d in page], **meta}
-
-
-def _virtual_shape(ctx: ActionContext, device: MFADevice, users: dict[str, Any]) -> dict[str, Any]:
-    owner: dict[str, Any] | None = None
-    if device.user_id in users:
-        owner = user_shape(ctx, users[device.user_id], full=False)
-    elif device.user_id is not None:
-        account = ctx.directory.account.get()
-        owner = {"UserId": ctx.account_id, "Arn": ids.root_arn(ctx.account_id),
-                 "CreateDate": account.created_at}  # fmt: skip
-    return {
-        "SerialNumber": device.serial_number,
-        "User": owner,
-        "EnableDate": device.enabled_at,
-        "Tags": tags_shape(device.tags) or None,
-    }

@@ -4,20 +4,14 @@ Every policy gets the id IAM shows (`PolicyInputList.1`, a managed policy's name
 `user_<User>_<Policy>` for an inline one) and keeps its JSON text, so each matched
 statement is reported with its 1-based start position (the opening brace) and end
 position (just after the closing brace) in that text. Context entries are converted
-from their `ContextKeyType` to the engine's values (contract §4).
+from their `ContextKeyType` to the engine's values (contract §4); that conversion and the
+position scan are in `iam_simulate_inputs`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import json
-import math
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from bridge.errors import InvalidInput, MalformedPolicy
@@ -30,16 +24,14 @@ from bridge.policy import (
     parse_policy,
 )
 from bridge.policy import Request as EngineRequest
-from bridge.policy.conditions.dates import parse_date
 from bridge.query.iam import IAM, PAGING, arn_field, document_field, paginate
 from bridge.query.iam_reports import StoredPolicy, any_resource, principal_policies
+from bridge.query.iam_simulate_inputs import context_values, line_column, statement_spans
 from bridge.query.params import POLICY_PATTERN, Field
 from bridge.query.registry import ActionContext, Params, Result
 
 IAM_POLICY = "IAM Policy"
 BOUNDARY_KEY = "permission-boundary"
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
 
 
 def _policy_list(name: str, *, required: bool = False) -> Field:
@@ -83,140 +75,19 @@ class Source:
         self.shown_type = shown_type
         self.key = key
         self._text = text
-        self._spans = _statement_spans(text)
+        self._spans = statement_spans(text)
 
     def position(self, index: int) -> tuple[dict[str, int], dict[str, int]]:
         """Start and end of statement `index` (line 1, column 1 when it cannot be found)."""
         if index >= len(self._spans):
             return {"Line": 1, "Column": 1}, {"Line": 1, "Column": 1}
         start, end = self._spans[index]
-        return _line_column(self._text, start), _line_column(self._text, end)
-
-
-def _statement_spans(text: str) -> tuple[tuple[int, int], ...]:
-    try:
-        return tuple(_spans(text))
-    except (ValueError, IndexError):
-        return ()
-
-
-def _skip(text: str, index: int) -> int:
-    match = _WHITESPACE.match(text, index)
-    return match.end() if match else index
-
-
-def _spans(text: str) -> Iterator[tuple[int, int]]:
-    """Offsets of each statement object under the top-level `Statement` key."""
-    index = _skip(text, 0)
-    if text[index] != "{":
-        return
-    index = _skip(text, index + 1)
-    while text[index] == '"':
-        key, index = scanstring(text, index + 1)
-        index = _skip(text, _skip(text, index) + 1)  # past ':'
-        _, end = _DECODER.raw_decode(text, index)
-        if key == "Statement":
-            yield from _elements(text, index) if text[index] == "[" else [(index, end)]
-        index = _skip(text, end)
-        index = _skip(text, index + 1) if text[index] == "," else index
-
-
-def _elements(text: str, index: int) -> Iterator[tuple[int, int]]:
-    index = _skip(text, index + 1)
-    while text[index] != "]":
-        _, end = _DECODER.raw_decode(text, index)
-        yield index, end
-        index = _skip(text, end)
-        index = _skip(text, index + 1) if text[index] == "," else index
-
-
-def _line_column(text: str, offset: int) -> dict[str, int]:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return {"Line": text.count("\n", 0, offset) + 1, "Column": offset - line_start + 1}
+        return line_column(self._text, start), line_column(self._text, end)
 
 
 def _inputs(texts: Sequence[str], name: str) -> tuple[Source, ...]:
     """Documents given in the request, strictly parsed, with ids `<Name>.1`, `<Name>.2`…"""
     return tuple(Source(text, f"{name}.{n}", IAM_POLICY) for n, text in enumerate(texts, 1))
-
-
-# --- context entries -------------------------------------------------------------------
-
-
-def _number(text: str) -> object:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return int(text) if re.fullmatch(r"-?\d+", text.strip()) else value
-
-
-def _boolean(text: str) -> object:
-    if text.lower() not in ("true", "false"):
-        raise ValueError(text)
-    return text.lower() == "true"
-
-
-def _ip(text: str) -> object:
-    ipaddress.ip_network(text, strict=False)
-    return text
-
-
-def _binary(text: str) -> object:
-    base64.b64decode(text, validate=True)
-    return text
-
-
-def _date(text: str) -> object:
-    parse_date(text)
-    return text
-
-
-_CONVERTERS: dict[str, Callable[[str], object]] = {
-    "string": str,
-    "numeric": _number,
-    "boolean": _boolean,
-    "ip": _ip,
-    "binary": _binary,
-    "date": _date,
-}
-_KEY_TYPES = tuple(f"{base}{suffix}" for base in _CONVERTERS for suffix in ("", "List"))
-
-
-def context_values(entries: Sequence[Mapping[str, Any]]) -> dict[str, object]:
-    """`ContextEntries` as the engine's context: one value, or a list for `…List` types."""
-    context: dict[str, object] = {}
-    for position, entry in enumerate(entries, start=1):
-        where = f"ContextEntries.member.{position}"
-        name, kind = entry.get("ContextKeyName"), entry.get("ContextKeyType")
-        if not isinstance(name, str) or not 5 <= len(name) <= 256:
-            raise InvalidInput(
-                f"{where}.ContextKeyName", "must be a key name of 5 to 256 characters"
-            )
-        if kind not in _KEY_TYPES:
-            raise InvalidInput(
-                f"{where}.ContextKeyType", f"`{kind}` must be one of {', '.join(_KEY_TYPES)}"
-            )
-        values = _converted(entry.get("ContextKeyValues", []), str(kind), where)
-        if not str(kind).endswith("List") and len(values) != 1:
-            raise InvalidInput(
-                f"{where}.ContextKeyValues", f"a `{kind}` key takes one value, got {len(values)}"
-            )
-        context[name] = values if str(kind).endswith("List") else values[0]
-    return context
-
-
-def _converted(raw: object, kind: str, where: str) -> list[object]:
-    texts = [raw] if isinstance(raw, str) and raw else raw if isinstance(raw, list) else []
-    convert = _CONVERTERS[kind.removesuffix("List")]
-    converted = []
-    for text in texts:
-        try:
-            converted.append(convert(str(text)))
-        except (ValueError, binascii.Error):
-            raise InvalidInput(
-                f"{where}.ContextKeyValues", f"`{text}` is not a valid `{kind}` value"
-            ) from None
-    return converted
 
 
 # --- the principal's own policies ------------------------------------------------------

@@ -12,7 +12,8 @@ replay check here: the federation step keys one-time use by `message_id` and rol
 Session tags and source identity (`https://aws.amazon.com/tags`,
 `https://aws.amazon.com/source_identity`) are validated here and kept in
 `attributes` under those claim names (the tags object compact-JSON-encoded); read
-them with `session_tags()`, `transitive_tag_keys()` and `source_identity()`.
+them with `session_tags()`, `transitive_tag_keys()` and `source_identity()`, which
+live in `session_tags` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -48,12 +49,31 @@ from bridge.verify.jwks import (
     load_provider_keys,
     only_fit,
 )
+from bridge.verify.session_tags import (
+    MAX_SESSION_TAGS,
+    SOURCE_IDENTITY_CLAIM,
+    TAGS_CLAIM,
+    SessionTags,
+    parse_tags,
+    session_tags,
+    source_identity,
+    transitive_tag_keys,
+)
+
+# moved to `session_tags`; still importable from here (`federate.py` and the tests use them)
+__all__ = [
+    "MAX_SESSION_TAGS",
+    "SOURCE_IDENTITY_CLAIM",
+    "TAGS_CLAIM",
+    "SessionTags",
+    "parse_tags",
+    "session_tags",
+    "source_identity",
+    "transitive_tag_keys",
+]
 
 ALGORITHMS = tuple(ALGORITHM_KTY)  # what STS accepts: RS256/384/512, ES256/384/512
-TAGS_CLAIM = "https://aws.amazon.com/tags"
-SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
 MIN_RSA_BITS = 2048  # RFC 7518 3.3
-MAX_SESSION_TAGS = 50
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 Kind = Literal["string", "strings", "time", "object"]
@@ -342,74 +362,6 @@ def check_audience(values: Mapping[str, Any], provider: OIDCProvider) -> str:
             f"client ids `{_show(list(provider.client_ids))}`; got `{_show(azp)}`"
         )
     return str(azp)
-
-
-# --- session tags ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionTags:
-    tags: tuple[tuple[str, str], ...] = ()
-    transitive_keys: tuple[str, ...] = ()
-
-
-def parse_tags(value: Any) -> SessionTags:
-    """Validate the `https://aws.amazon.com/tags` claim (contract §3.2)."""
-    if not isinstance(value, dict):
-        raise _tag_error("", "must be a JSON object")
-    tags = _principal_tags(value.get("principal_tags", {}))
-    keys = value.get("transitive_tag_keys", [])
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise _tag_error(".transitive_tag_keys", "must be an array of strings")
-    known = {key.lower() for key, _ in tags}
-    for index, key in enumerate(keys):
-        if key.lower() not in known:
-            raise _tag_error(f".transitive_tag_keys[{index}]", f"`{key}` is not a principal tag")
-    return SessionTags(tags, tuple(keys))
-
-
-def _principal_tags(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise _tag_error(".principal_tags", "must be a JSON object")
-    if len(value) > MAX_SESSION_TAGS:
-        raise _tag_error(".principal_tags", f"has {len(value)} tags, at most 50 are allowed")
-    seen: set[str] = set()
-    tags = []
-    for key, raw in value.items():
-        items = [raw] if isinstance(raw, str) else raw
-        if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], str):
-            raise _tag_error(f".principal_tags.{key}", "must be an array of one string")
-        if not 1 <= len(key) <= 128 or len(items[0]) > 256 or key.lower() in seen:
-            raise _tag_error(
-                f".principal_tags.{key}",
-                "needs a unique key (case-insensitive) of 1-128 characters and a value of 0-256",
-            )
-        seen.add(key.lower())
-        tags.append((key, items[0]))
-    return tuple(tags)
-
-
-def _tag_error(path: str, rule: str) -> InvalidIdentityToken:
-    return InvalidIdentityToken(f"claim `{TAGS_CLAIM}`{path} {rule}")
-
-
-def session_tags(identity: VerifiedIdentity) -> tuple[tuple[str, str], ...]:
-    """The principal tags the token asks for, as (key, value) pairs."""
-    return _stored_tags(identity).tags
-
-
-def transitive_tag_keys(identity: VerifiedIdentity) -> tuple[str, ...]:
-    return _stored_tags(identity).transitive_keys
-
-
-def source_identity(identity: VerifiedIdentity) -> str | None:
-    values = identity.attribute(SOURCE_IDENTITY_CLAIM)
-    return values[0] if values else None
-
-
-def _stored_tags(identity: VerifiedIdentity) -> SessionTags:
-    stored = identity.attribute(TAGS_CLAIM)
-    return parse_tags(json.loads(stored[0])) if stored else SessionTags()
 
 
 # --- identity ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ its own signature check starts the `xmlsec1` program several times per response 
 and its data model re-parses the document with another parser, which would reopen the
 signature-wrapping gap that reading from the verified element closes. No replay check
 here: the federation step keys one-time use by `message_id` (the Assertion ID).
+Attributes, groups and the AuthnStatement are read in `saml_claims`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +40,7 @@ from bridge.storage.interfaces import SAMLProvider
 from bridge.verify import saml_xmlsec
 from bridge.verify.identity import VerifiedIdentity
 from bridge.verify.metadata import IdPMetadata, check_fresh, parse_idp_metadata
+from bridge.verify.saml_claims import authn_statement, check_window, read_attributes, read_groups
 from bridge.verify.saml_errors import (
     ExpiredSAMLResponse,
     InvalidSAMLMetadata,
@@ -62,11 +63,7 @@ from bridge.verify.xmlsafe import (
 )
 
 NAMEID_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
-GROUP_ATTRIBUTES = frozenset(
-    {"groups", "memberOf", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"}
-)
 MFA_MARKERS = ("multifactor", "mfa", "multipleauthn")  # e.g. ADFS `.../claims/multipleauthn`
-XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 DEFAULT_SKEW = timedelta(seconds=60)
 _METADATA_CACHE_SIZE = 64
 
@@ -282,8 +279,8 @@ def _identity(
     name_id = _name_id(subject)
     confirmed_until = _bearer_confirmation(subject, sp, rules)
     conditions_until = _check_conditions(assertion, sp, rules)
-    authn = _authn_statement(assertion, rules)
-    attributes = _attributes(assertion)
+    authn = authn_statement(assertion, now=rules.now, skew=rules.skew)
+    attributes = read_attributes(assertion)
     name_format = name_id.get("Format", NAMEID_FORMAT_UNSPECIFIED)
     return VerifiedIdentity(
         protocol="saml",
@@ -299,7 +296,7 @@ def _identity(
         name_qualifier=name_qualifier(entity_id, provider.arn),
         mfa=any(marker in ref.lower() for ref in authn.class_refs for marker in MFA_MARKERS),
         amr=authn.class_refs,
-        groups=_groups(assertion),
+        groups=read_groups(assertion),
         attributes=attributes,
     )
 
@@ -350,39 +347,18 @@ def _check_bearer(confirmation: Element, sp: SPConfig, rules: _Rules) -> datetim
     until = optional_datetime(data, "NotOnOrAfter", where=where)
     if until is None:
         raise InvalidSAMLResponse(f"{where}@NotOnOrAfter: missing")
-    _check_window(where, optional_datetime(data, "NotBefore", where=where), until, rules)
+    not_before = optional_datetime(data, "NotBefore", where=where)
+    check_window(where, not_before, until, now=rules.now, skew=rules.skew)
     _check_in_response_to(data.get("InResponseTo"), f"{where}@InResponseTo", rules)
     return until
-
-
-def _check_window(
-    where: str, not_before: datetime | None, not_on_or_after: datetime | None, rules: _Rules
-) -> None:
-    """NotBefore <= now < NotOnOrAfter, each widened by the provider's clock skew."""
-    now, skew = rules.now, rules.skew
-    if not_before is not None and now + skew < not_before:
-        early = not_before - now
-        raise ExpiredSAMLResponse(
-            f"{where}@NotBefore: not yet valid, `{not_before.isoformat()}` is "
-            f"{early.total_seconds():g} s after now `{now.isoformat()}` "
-            f"(allowed clock skew {skew.total_seconds():g} s)",
-            early,
-        )
-    if not_on_or_after is not None and now - skew >= not_on_or_after:
-        late = now - not_on_or_after
-        raise ExpiredSAMLResponse(
-            f"{where}@NotOnOrAfter: expired, `{not_on_or_after.isoformat()}` is "
-            f"{late.total_seconds():g} s before now `{now.isoformat()}` "
-            f"(allowed clock skew {skew.total_seconds():g} s)",
-            late,
-        )
 
 
 def _check_conditions(assertion: Element, sp: SPConfig, rules: _Rules) -> datetime | None:
     conditions = _required(assertion, "Conditions", "Assertion")
     where = "Assertion/Conditions"
     until = optional_datetime(conditions, "NotOnOrAfter", where=where)
-    _check_window(where, optional_datetime(conditions, "NotBefore", where=where), until, rules)
+    not_before = optional_datetime(conditions, "NotBefore", where=where)
+    check_window(where, not_before, until, now=rules.now, skew=rules.skew)
     restrictions = children(conditions, _a("AudienceRestriction"))
     if not restrictions:
         raise InvalidSAMLResponse(
@@ -399,66 +375,3 @@ def _check_conditions(assertion: Element, sp: SPConfig, rules: _Rules) -> dateti
                 f"{where}/AudienceRestriction/Audience: expected `{sp.entity_id}`, saw {seen}"
             )
     return until
-
-
-@dataclass(frozen=True)
-class _Authn:
-    instant: datetime
-    session_not_on_or_after: datetime | None
-    class_refs: tuple[str, ...]
-
-
-def _authn_statement(assertion: Element, rules: _Rules) -> _Authn:
-    statements = children(assertion, _a("AuthnStatement"))
-    where = "Assertion/AuthnStatement"
-    if not statements:
-        raise InvalidSAMLResponse(f"{where}: missing (profiles 4.1.4.2)")
-    first = statements[0]
-    instant = optional_datetime(first, "AuthnInstant", where=where)
-    if instant is None:
-        raise InvalidSAMLResponse(f"{where}@AuthnInstant: missing")
-    session_end = optional_datetime(first, "SessionNotOnOrAfter", where=where)
-    _check_window(where, None, session_end, rules)
-    refs = tuple(
-        text_of(ref, where=f"{where}/AuthnContext/AuthnContextClassRef")
-        for statement in statements
-        for ref in statement.iter(_a("AuthnContextClassRef"))
-    )
-    return _Authn(instant, session_end, refs)
-
-
-def _attribute_elements(assertion: Element) -> Iterator[Element]:
-    for statement in children(assertion, _a("AttributeStatement")):
-        yield from children(statement, _a("Attribute"))
-
-
-def _values(attribute: Element) -> tuple[str, ...]:
-    return tuple(
-        "".join(value.itertext()).strip()
-        for value in children(attribute, _a("AttributeValue"))
-        if value.get(XSI_NIL) not in ("true", "1")
-    )
-
-
-def _attributes(assertion: Element) -> dict[str, tuple[str, ...]]:
-    """Values by Name (repeated Attributes merged), then by FriendlyName where free."""
-    by_name: dict[str, tuple[str, ...]] = {}
-    friendly: dict[str, tuple[str, ...]] = {}
-    for attribute in _attribute_elements(assertion):
-        name = attribute.get("Name")
-        if not name:
-            raise InvalidSAMLResponse("Assertion/AttributeStatement/Attribute@Name: missing")
-        values = _values(attribute)
-        by_name[name] = by_name.get(name, ()) + values
-        alias = attribute.get("FriendlyName")
-        if alias:
-            friendly[alias] = friendly.get(alias, ()) + values
-    return by_name | {k: v for k, v in friendly.items() if k not in by_name}
-
-
-def _groups(assertion: Element) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for attribute in _attribute_elements(assertion):
-        if {attribute.get("Name"), attribute.get("FriendlyName")} & GROUP_ATTRIBUTES:
-            found.update(dict.fromkeys(_values(attribute)))
-    return tuple(found)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bridge.policy import PolicySet, Request, parse_policy
 from bridge.policy.compiled import Entry
-from bridge.policy.plan import _MISS_STREAK, _PAUSE, ActionPlan, Refined, ResourceTable
+from bridge.policy.plan import ActionPlan, ResourceTable
 
 
 def _entries(*statements: dict[str, Any]) -> list[Entry]:
@@ -123,25 +123,3 @@ def test_actions_with_the_same_candidates_share_one_plan() -> None:
     plans = policy_set._plans
     assert plans.get("s3:getobject") is plans.get("s3:putobject")
     assert plans.get("s3:getobject") is not plans.get("s3:deleteobject")
-
-
-def test_the_memo_pauses_for_values_that_never_repeat_and_answers_stay_right() -> None:
-    statement = {
-        "Effect": "Allow",
-        "Action": "s3:GetObject",
-        "Resource": "*",
-        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
-    }
-    policy_set = _policy(statement)
-    addresses = [f"{10 + n % 2}.0.{n // 256}.{n % 256}" for n in range(_MISS_STREAK + 20)]
-    answers = [
-        policy_set.evaluate(Request("s3:GetObject", "r", {"aws:SourceIp": ip})).allowed
-        for ip in addresses
-    ]
-    assert answers == [ip.startswith("10.") for ip in addresses]
-    assert len(policy_set._memo) == _MISS_STREAK
-    plan = policy_set._plans.get("s3:getobject")
-    assert plan is not None
-    (refined,) = plan.refined.recent.values()
-    assert isinstance(refined, Refined)
-    assert refined.paused == _PAUSE - 20
