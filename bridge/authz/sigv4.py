@@ -6,72 +6,38 @@ as botocore's `SigV4Auth` and `SigV4QueryAuth` sign them (`sts_iam_contract.md` 
 The path is the one received, still percent-encoded: it is normalised (dot segments and
 empty segments removed) and each segment URI-encoded once more, which is the "encode
 twice" rule for non-S3 services. Errors carry AWS's codes (`reason`) and messages.
+Reading the Authorization header or the query parameters is in `sigv4_parse`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from types import MappingProxyType
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
-from bridge.errors import AuthenticationFailed
-
-ALGORITHM = "AWS4-HMAC-SHA256"
-TERMINATOR = "aws4_request"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-MAX_PRESIGNED_EXPIRES = 604800
-_AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
-_CREDENTIAL = re.compile(r"[^/]+/\d{8}/[^/]*/[^/]+/aws4_request")
-_UNRESERVED = "-_.~"
-_INVALID_KEY = "The security token included in the request is invalid"
-_QUERY_REQUIRED = (
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
+from bridge.authz.sigv4_parse import (
+    ALGORITHM,
+    AMZ_DATE_FORMAT,
+    MAX_PRESIGNED_EXPIRES,
+    TERMINATOR,
+    Parsed,
+    SignedRequest,
+    SigV4Error,
+    parse,
+    query_pairs,
 )
 
+# defined in `sigv4_parse`; still importable from here
+__all__ = ["ALGORITHM", "MAX_PRESIGNED_EXPIRES", "TERMINATOR", "SigV4Error", "SignedRequest"]
 
-class SigV4Error(AuthenticationFailed):
-    """A SigV4 check failed; `reason` (also `code`) is the AWS error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-
-    @property
-    def code(self) -> str:
-        return self.reason
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    """A request as received: raw path and query, headers, exact body bytes."""
-
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]
-    body: bytes = b""
-
-    def __post_init__(self) -> None:
-        lowered: dict[str, str] = {}
-        for name, value in self.headers.items():
-            key = name.lower()
-            lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
-        object.__setattr__(self, "headers", MappingProxyType(lowered))
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_UNRESERVED = "-_.~"
+_INVALID_KEY = "The security token included in the request is invalid"
 
 
 @dataclass(frozen=True)
@@ -87,27 +53,6 @@ class Caller:
 
 KeyLookup = Callable[[str, str | None], str | None]
 """(access key id, security token or None) → the secret, or None when unknown or inactive."""
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    access_key_id: str
-    scope_date: str
-    region: str
-    service: str
-    signed_headers: tuple[str, ...]
-    signature: str
-    signed_at: datetime
-    security_token: str | None
-    expires: int | None  # None for the Authorization header form
-
-    @property
-    def amz_date(self) -> str:
-        return self.signed_at.strftime(_AMZ_DATE_FORMAT)
-
-    @property
-    def scope(self) -> str:
-        return f"{self.scope_date}/{self.region}/{self.service}/{TERMINATOR}"
 
 
 def derive_signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -155,7 +100,7 @@ def verify(
     """Check the signature of `request` and return who signed it, or raise `SigV4Error`."""
     if now.tzinfo is None:
         raise ValueError("verify needs a timezone-aware `now`")
-    parsed = _parse(request)
+    parsed = parse(request)
     _check_scope(parsed, services)
     _check_time(parsed, now, max_skew)
     payload_hashes = _payload_hashes(request, parsed)
@@ -175,7 +120,7 @@ def verify(
 
 
 def _signature_matches(
-    request: SignedRequest, parsed: _Parsed, key: bytes, payload_hash: str
+    request: SignedRequest, parsed: Parsed, key: bytes, payload_hash: str
 ) -> bool:
     presigned = parsed.expires is not None
     creq = canonical_request(request, parsed.signed_headers, payload_hash, presigned=presigned)
@@ -220,10 +165,14 @@ def canonical_query(raw_query: str, *, presigned: bool) -> str:
     """Decode, re-encode with the RFC 3986 unreserved set, sort by name then value."""
     pairs = [
         (quote(name, safe=_UNRESERVED), quote(value, safe=_UNRESERVED))
-        for name, value in _query_pairs(raw_query)
+        for name, value in query_pairs(raw_query)
         if not (presigned and name == b"X-Amz-Signature")
     ]
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def _mismatch(message: str) -> SigV4Error:
+    return SigV4Error("SignatureDoesNotMatch", message)
 
 
 def _header_value(request: SignedRequest, name: str) -> str:
@@ -233,166 +182,7 @@ def _header_value(request: SignedRequest, name: str) -> str:
     return " ".join(value.split())
 
 
-def _query_pairs(raw_query: str) -> list[tuple[bytes, bytes]]:
-    pairs: list[tuple[bytes, bytes]] = []
-    for piece in raw_query.split("&"):
-        if piece:
-            name, _, value = piece.partition("=")
-            pairs.append((unquote_to_bytes(name), unquote_to_bytes(value)))
-    return pairs
-
-
-def _incomplete(message: str) -> SigV4Error:
-    return SigV4Error("IncompleteSignature", message)
-
-
-def _mismatch(message: str) -> SigV4Error:
-    return SigV4Error("SignatureDoesNotMatch", message)
-
-
-def _parse(request: SignedRequest) -> _Parsed:
-    authorization = request.header("authorization")
-    params: dict[str, list[str]] = {}
-    for name, value in _query_pairs(request.query):
-        params.setdefault(name.decode(errors="replace"), []).append(value.decode(errors="replace"))
-    if authorization is None and "X-Amz-Algorithm" not in params:
-        raise SigV4Error("MissingAuthenticationToken", "Request is missing Authentication Token")
-    if authorization is not None and "X-Amz-Algorithm" in params:
-        raise _incomplete(
-            "only one auth mechanism allowed: the Authorization header "
-            "or the `X-Amz-Algorithm` query parameter, not both"
-        )
-    if authorization is not None:
-        return _parse_header(request, authorization, params)
-    return _parse_query(params)
-
-
-def _parse_header(
-    request: SignedRequest, authorization: str, params: dict[str, list[str]]
-) -> _Parsed:
-    algorithm, _, rest = authorization.strip().partition(" ")
-    if algorithm != ALGORITHM:
-        raise _incomplete(f"unsupported AWS 'algorithm' `{algorithm}`, expected `{ALGORITHM}`")
-    fields = _auth_fields(rest)
-    missing = [
-        name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)
-    ]
-    if missing:
-        needed = ", ".join(f"'{name}'" for name in missing)
-        raise _incomplete(f"Authorization header requires {needed} parameter")
-    signed = _signed_headers(fields["SignedHeaders"], "SignedHeaders")
-    token = request.header("x-amz-security-token")
-    if token is not None and "x-amz-security-token" not in signed:
-        raise _incomplete("the `x-amz-security-token` header must be among the signed headers")
-    return _scoped(
-        fields["Credential"],
-        signed,
-        fields["Signature"],
-        _header_date(request, signed),
-        token if token is not None else _param(params, "X-Amz-Security-Token"),
-        None,
-    )
-
-
-def _parse_query(params: dict[str, list[str]]) -> _Parsed:
-    algorithm = _param(params, "X-Amz-Algorithm")
-    if algorithm != ALGORITHM:
-        raise _incomplete(f"unsupported X-Amz-Algorithm `{algorithm}`, expected `{ALGORITHM}`")
-    missing = [name for name in _QUERY_REQUIRED if not _param(params, name)]
-    if missing:
-        raise _incomplete(f"AWS query-string parameters must include {', '.join(missing)}")
-    found = {name: _param(params, name) or "" for name in _QUERY_REQUIRED}
-    return _scoped(
-        found["X-Amz-Credential"],
-        _signed_headers(found["X-Amz-SignedHeaders"], "X-Amz-SignedHeaders"),
-        found["X-Amz-Signature"],
-        _amz_date(found["X-Amz-Date"]),
-        _param(params, "X-Amz-Security-Token"),
-        _expires(found["X-Amz-Expires"]),
-    )
-
-
-def _auth_fields(rest: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        name, _, value = part.strip().partition("=")
-        fields[name] = value
-    return fields
-
-
-def _param(params: dict[str, list[str]], name: str) -> str | None:
-    values = params.get(name, [])
-    if len(values) > 1:
-        raise _incomplete(f"query parameter `{name}` appears more than once")
-    return values[0] if values else None
-
-
-def _scoped(
-    credential: str,
-    signed: tuple[str, ...],
-    signature: str,
-    signed_at: datetime,
-    token: str | None,
-    expires: int | None,
-) -> _Parsed:
-    parts = credential.split("/")
-    if not _CREDENTIAL.fullmatch(credential):
-        raise _incomplete(
-            f"credential `{credential}` is not of the form "
-            f"`<access key id>/<yyyymmdd>/<region>/<service>/{TERMINATOR}`"
-        )
-    key, date, region, service, _ = parts
-    return _Parsed(key, date, region, service, signed, signature, signed_at, token, expires)
-
-
-def _signed_headers(value: str, field: str) -> tuple[str, ...]:
-    names = tuple(value.split(";"))
-    if not all(names):
-        raise _incomplete(f"{field} `{value}` has an empty header name")
-    if "host" not in names:
-        raise _incomplete(f"{field} `{value}` must include `host`")
-    return names
-
-
-def _header_date(request: SignedRequest, signed: tuple[str, ...]) -> datetime:
-    for name, parse in (("x-amz-date", _amz_date), ("date", _http_date)):
-        value = request.header(name)
-        if value is not None:
-            if name not in signed:
-                raise _incomplete(f"the `{name}` header must be among the signed headers")
-            return parse(value)
-    raise _incomplete(
-        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header"
-    )
-
-
-def _amz_date(value: str) -> datetime:
-    if not _AMZ_DATE.fullmatch(value):
-        raise _incomplete(f"X-Amz-Date `{value}` must be in ISO-8601 basic format yyyyMMddTHHmmssZ")
-    try:
-        return datetime.strptime(value, _AMZ_DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise _incomplete(f"X-Amz-Date `{value}` is not a valid date and time") from exc
-
-
-def _http_date(value: str) -> datetime:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError) as exc:
-        raise _incomplete(f"Date header `{value}` is not an RFC 7231 date") from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _expires(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PRESIGNED_EXPIRES:
-        raise _incomplete(
-            f"X-Amz-Expires `{value}` must be a whole number of seconds "
-            f"from 1 to {MAX_PRESIGNED_EXPIRES}"
-        )
-    return int(value)
-
-
-def _check_scope(parsed: _Parsed, services: Collection[str]) -> None:
+def _check_scope(parsed: Parsed, services: Collection[str]) -> None:
     if parsed.service not in services:
         wanted = ", ".join(f"'{name}'" for name in sorted(services))
         raise _mismatch(f"Credential should be scoped to correct service: {wanted}")
@@ -406,7 +196,7 @@ def _check_scope(parsed: _Parsed, services: Collection[str]) -> None:
         )
 
 
-def _check_time(parsed: _Parsed, now: datetime, max_skew: timedelta) -> None:
+def _check_time(parsed: Parsed, now: datetime, max_skew: timedelta) -> None:
     """AWS allows 15 minutes of skew; a presigned URL lives until X-Amz-Expires instead."""
     skew, stamp = f"{max_skew.total_seconds() / 60:g} min.", parsed.amz_date
     if parsed.signed_at > now + max_skew:
@@ -425,7 +215,7 @@ def _check_time(parsed: _Parsed, now: datetime, max_skew: timedelta) -> None:
         raise SigV4Error("RequestExpired", message)
 
 
-def _payload_hashes(request: SignedRequest, parsed: _Parsed) -> tuple[str, ...]:
+def _payload_hashes(request: SignedRequest, parsed: Parsed) -> tuple[str, ...]:
     """The payload hashes a valid signature may have used.
 
     A presigned URL carries no body; botocore signs it with `UNSIGNED-PAYLOAD`, other
@@ -441,7 +231,7 @@ def _payload_hashes(request: SignedRequest, parsed: _Parsed) -> tuple[str, ...]:
     return (_declared_hash(declared, computed, parsed),)
 
 
-def _declared_hash(declared: str, computed: str, parsed: _Parsed) -> str:
+def _declared_hash(declared: str, computed: str, parsed: Parsed) -> str:
     if declared == UNSIGNED_PAYLOAD and parsed.expires is not None:
         return UNSIGNED_PAYLOAD
     if declared != computed:
@@ -455,4 +245,4 @@ def _declared_hash(declared: str, computed: str, parsed: _Parsed) -> str:
 
 
 def _fmt(when: datetime) -> str:
-    return when.astimezone(UTC).strftime(_AMZ_DATE_FORMAT)
+    return when.astimezone(UTC).strftime(AMZ_DATE_FORMAT)
