@@ -131,8 +131,10 @@ def config_validate(home: Path | None) -> None:
 
 def _register_policy_commands() -> None:
     from bridge.policy_cli import policy
+    from bridge.sessions_cli import sessions
 
     cli.add_command(policy)
+    cli.add_command(sessions)
 
 
 _register_policy_commands()

@@ -22,10 +22,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 if TYPE_CHECKING:
     from bridge.assume import SessionIssuer
-    from bridge.credentials.revocation import Revocations
-    from bridge.credentials.revocation import Revocations
     from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
+    from bridge.credentials.revocation import Revocations
     from bridge.directory.service import Directory
     from bridge.federate import Federation
 

@@ -12,9 +12,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,18 @@ class LiveBridge:
     home: Path
     access_key_id: str
     secret_access_key: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `bridge ARGS --home <home>` against this bridge's home and database."""
+        return subprocess.run(
+            [sys.executable, "-m", "bridge", *args, "--home", str(self.home)],
+            capture_output=True,
+            text=True,
+            env=dict(self.env),
+            timeout=60,
+            check=False,
+        )
 
     def client(self, service: str, key: str | None = None, secret: str | None = None) -> Any:
         """A boto3 client for this bridge (default: the admin's credentials)."""
@@ -136,6 +148,7 @@ def start_bridge(home: Path, env: dict[str, str]) -> Iterator[LiveBridge]:
             home,
             creds["default"]["aws_access_key_id"],
             creds["default"]["aws_secret_access_key"],
+            env,
         )
     finally:
         proc.terminate()

@@ -5,6 +5,7 @@ permissions."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -167,3 +168,37 @@ def test_tampered_session_token_is_refused(bridge: LiveBridge, dev: dict[str, st
     with pytest.raises(ClientError) as caught:
         session_client(bridge, "sts", creds).get_caller_identity()
     assert error_of(caught)[0] == "InvalidClientTokenId"
+
+
+def test_revoked_session_stops_working(bridge: LiveBridge, dev: dict[str, str]) -> None:
+    sts = as_user(bridge, dev, "dev", "sts")
+    creds = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="revoke-me")["Credentials"]
+    other = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="keep-me")["Credentials"]
+    session = session_client(bridge, "sts", creds)
+    assert session.get_caller_identity()["Arn"].endswith("/revoke-me")
+    result = bridge.cli("sessions", "revoke", "--session", creds["AccessKeyId"])
+    assert result.returncode == 0, result.stderr
+    time.sleep(1.2)  # revocations are cached about a second per process
+    with pytest.raises(ClientError) as caught:
+        session.get_caller_identity()
+    assert error_of(caught)[0] == "InvalidClientTokenId"
+    assert session_client(bridge, "sts", other).get_caller_identity()["Arn"].endswith("/keep-me")
+
+
+def test_revoking_a_role_ends_its_earlier_sessions(bridge: LiveBridge, dev: dict[str, str]) -> None:
+    sts = as_user(bridge, dev, "dev", "sts")
+    before = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="before-cut")["Credentials"]
+    result = bridge.cli("sessions", "revoke", "--role", "deployer")
+    assert result.returncode == 0, result.stderr
+    time.sleep(1.2)
+    with pytest.raises(ClientError) as caught:
+        session_client(bridge, "sts", before).get_caller_identity()
+    assert error_of(caught)[0] == "InvalidClientTokenId"
+    after = sts.assume_role(RoleArn=ROLE_ARN, RoleSessionName="after-cut")["Credentials"]
+    assert session_client(bridge, "sts", after).get_caller_identity()["Arn"].endswith("/after-cut")
+
+
+def test_revoke_needs_exactly_one_target(bridge: LiveBridge) -> None:
+    result = bridge.cli("sessions", "revoke")
+    assert result.returncode == 2
+    assert "exactly one of --session, --role, --user" in result.stderr
