@@ -22,6 +22,7 @@ import binascii
 import os
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -36,6 +37,7 @@ NONCE_BYTES = 12
 KEY_BYTES = 32
 KEY_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0234567"
 PURPOSES = ("data", "token")
+RELOAD_INTERVAL = timedelta(seconds=1)
 
 
 def generate_master_key(rng: Random) -> bytes:
@@ -87,6 +89,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._keys: dict[str, tuple[KeyRecord, AESGCM]] = {}
         self._active: dict[str, str] = {}
+        self._last_reload: datetime | None = None
 
     def ensure(self, purpose: str) -> None:
         """Create the first key of `purpose` if there is none (used by `bridge init`)."""
@@ -161,13 +164,24 @@ class KeyRing:
     def _cipher(self, key_id: str) -> AESGCM:
         with self._lock:
             entry = self._keys.get(key_id)
-        if entry is None:
+        if entry is None and self._may_reload():
             self.reload()
             with self._lock:
                 entry = self._keys.get(key_id)
         if entry is None:
             raise KeyRingError(f"unknown key id `{key_id}` in a sealed value")
         return entry[1]
+
+    def _may_reload(self) -> bool:
+        """An unknown key id (a rotation elsewhere, or a forged envelope) re-reads the
+        key records at most once per `RELOAD_INTERVAL`, so forgeries cannot make every
+        request cost a database read."""
+        now = self._clock.now()
+        with self._lock:
+            if self._last_reload is not None and now - self._last_reload < RELOAD_INTERVAL:
+                return False
+            self._last_reload = now
+        return True
 
     def _wrap(self, key_id: str, purpose: str, raw: bytes) -> bytes:
         nonce = self._rng.token_bytes(NONCE_BYTES)

@@ -131,3 +131,19 @@ def test_bad_master_keys_are_named(text: str, message: str) -> None:
 def test_missing_master_key_is_reported(tmp_path: Path) -> None:
     with pytest.raises(KeyRingError, match="no master key"):
         load_master_key(tmp_path / "master.key", environ={})
+
+
+def test_unknown_key_ids_reload_at_most_once_a_second(store: MemoryStore) -> None:
+    clock = FixedClock()
+    first = KeyRing(store, MASTER, clock=clock, rng=SystemRandom())
+    second = KeyRing(store, MASTER, clock=clock, rng=SystemRandom())
+    first.ensure("token")
+    forged = b"\x01\x05nokey" + bytes(40)
+    with pytest.raises(KeyRingError, match="unknown key id"):
+        second.open(forged, context="c")  # this one re-reads the key records
+    first.rotate("token")
+    sealed = first.seal(b"x", context="c", purpose="token")
+    with pytest.raises(KeyRingError, match="unknown key id"):
+        second.open(sealed, context="c")  # within the second: no second read
+    clock.advance(1.5)
+    assert second.open(sealed, context="c") == b"x"

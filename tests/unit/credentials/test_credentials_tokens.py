@@ -117,17 +117,11 @@ def test_sealing_twice_gives_different_tokens(store: MemoryStore) -> None:
 def test_every_character_changed_is_refused(store: MemoryStore) -> None:
     key_ring = ring(store)
     token = seal_token(ROLE_SESSION, key_ring)
-    accepted = []
+    reasons = set()
     for index, char in enumerate(token):
-        other = "B" if char != "B" else "C"
-        changed = token[:index] + other + token[index + 1 :]
-        try:
-            open_token(changed, key_ring, now=T0)
-        except AuthenticationFailed as exc:
-            assert exc.reason == "InvalidClientTokenId"
-        else:
-            accepted.append(index)
-    assert accepted == []
+        changed = token[:index] + ("B" if char != "B" else "C") + token[index + 1 :]
+        reasons.add(refused(changed, key_ring).reason)
+    assert reasons == {"InvalidClientTokenId"}
 
 
 def test_every_byte_flip_of_the_envelope_is_refused(store: MemoryStore) -> None:
@@ -176,11 +170,10 @@ def test_malformed_tokens_are_refused(store: MemoryStore, mangle: object) -> Non
 
 def test_non_canonical_base64_is_refused(store: MemoryStore) -> None:
     key_ring = ring(store)
-    token = seal_token(ROLE_SESSION, key_ring)
-    while len(envelope(token)) % 3 == 0:  # the last character must carry unused bits
-        token = seal_token(
-            replace(ROLE_SESSION, session_name=ROLE_SESSION.session_name + "x"), key_ring
-        )
+    names = ("a", "ab1", "ab2c", "a3bc5", "7ab9cd")  # zlib output grows with distinct bytes
+    tokens = [seal_token(replace(ROLE_SESSION, session_name=n), key_ring) for n in names]
+    # a token whose last character carries unused bits (the envelope is not a multiple of 3)
+    token = next(t for t in tokens if len(envelope(t)) % 3)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(token[-1])
     same_bytes = token[:-1] + alphabet[last ^ 1]
