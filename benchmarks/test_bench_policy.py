@@ -4,8 +4,6 @@ Run with `.venv/bin/pytest benchmarks/` (outside the default `tests/` path on pu
 they need the `bench` extra, moto and cedarpy).
 """
 
-# ruff: noqa: S101  (pytest asserts; the tests/** per-file ignore does not reach benchmarks/)
-
 from __future__ import annotations
 
 import pytest
