@@ -21,8 +21,10 @@ from bridge.settings import (
     CONFIG_FILE,
     DATABASE_FILE,
     MASTER_KEY_FILE,
+    SP_CERT_FILE,
     load_settings,
 )
+from bridge.sp_keys import ensure_sp_key_pair
 from bridge.storage import migrate
 
 ADMIN_USER = "admin"
@@ -108,7 +110,10 @@ def _populate(
     migrate.upgrade(settings.effective_database_url)
     services = build_services(settings, clock=clock, rng=rng, master_key=master_key)
     try:
-        return _seed(services, home, rng)
+        seeded = _seed(services, home, rng)
+        if settings.sp_files_are_default:
+            ensure_sp_key_pair(settings, services.base_url, clock=clock, rng=rng)
+        return seeded
     finally:
         services.close()
 
@@ -176,6 +181,8 @@ def render_report(result: InitResult) -> str:
         "or with boto3:",
         f"    boto3.Session().client('iam', endpoint_url='http://127.0.0.1:5000', "
         f"region_name='us-east-1')  # with AWS_SHARED_CREDENTIALS_FILE={creds}",
+        "",
+        f"SAML SP certificate (for IdPs that encrypt assertions): {result.home / SP_CERT_FILE}",
         "",
         f"start it: bridge serve --home {result.home}",
     ]

@@ -9,6 +9,7 @@ of a SAML assertion per role, apply the duration rules, and issue credentials.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,9 @@ from bridge.credentials.tokens import TokenSealer
 from bridge.directory import ids
 from bridge.directory.service import Directory
 from bridge.errors import AccessDenied, ClientFault, NotFound
+from bridge.metadata_refresh import MetadataRefresher
 from bridge.policy import Principal
+from bridge.saml_settings import SAMLProviderSettings, provider_settings
 from bridge.sessions import (
     SessionOptions,
     check_duration,
@@ -74,6 +77,8 @@ class Federation:
         rng: Random,
         saml: SAMLVerifier,
         oidc_verifier: OIDCVerifier,
+        saml_providers: Mapping[str, SAMLProviderSettings] | None = None,
+        metadata_refresher: MetadataRefresher | None = None,
     ) -> None:
         self._directory = directory
         self._key_ring = key_ring
@@ -82,6 +87,8 @@ class Federation:
         self._rng = rng
         self._saml = saml
         self._oidc = oidc_verifier
+        self._saml_settings = dict(saml_providers or {})
+        self._refresher = metadata_refresher
 
     @property
     def account_id(self) -> str:
@@ -90,8 +97,13 @@ class Federation:
     def with_saml(
         self, assertion: str, principal_arn: str, options: SessionOptions
     ) -> FederatedSession:
+        if self._refresher is not None:
+            self._refresher.refresh_due()
         provider = self._saml_provider(principal_arn)
-        identity = self._saml.verify(assertion, provider)
+        rules = provider_settings(self._saml_settings, provider.name)
+        identity = self._saml.verify(
+            assertion, provider, clock_skew=rules.clock_skew, allow_sha1=rules.allow_sha1
+        )
         grant = self._saml_grant(identity, principal_arn, options.role_arn)
         context = saml_context(identity, provider.name, self.account_id)
         self._trust(grant, identity, "sts:AssumeRoleWithSAML", context, options)

@@ -6,6 +6,7 @@ Nothing here is a module global: every app or command has its own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from bridge.credentials.revocation import Revocations
     from bridge.directory.service import Directory
     from bridge.federate import Federation
+    from bridge.metadata_refresh import MetadataRefresher
 
 
 @dataclass
@@ -166,14 +168,21 @@ def make_directory(services: Services) -> Directory:
 
 def make_federation(services: Services) -> Federation:
     from bridge.federate import Federation
+    from bridge.saml_settings import warn_insecure
+    from bridge.sp_keys import ensure_sp_key_pair, sp_entity_id
     from bridge.verify.http import UrlFetcher
     from bridge.verify.jwks import JWKSCache
     from bridge.verify.oidc import OIDCVerifier
     from bridge.verify.saml import SAMLVerifier, SPConfig
 
+    settings = services.settings
+    pair = ensure_sp_key_pair(settings, services.base_url, clock=services.clock, rng=services.rng)
     sp = SPConfig(
-        entity_id=f"{services.base_url}/saml/metadata", acs_url=f"{services.base_url}/saml/acs"
+        entity_id=sp_entity_id(services.base_url),
+        acs_url=f"{services.base_url}/saml/acs",
+        private_key_pem=pair.key_pem,
     )
+    warn_insecure(settings.saml_providers, logging.getLogger("bridge"))
     oidc = OIDCVerifier(clock=services.clock, fetcher=UrlFetcher(), jwks_cache=JWKSCache())
     return Federation(
         directory=services.directory,
@@ -183,4 +192,20 @@ def make_federation(services: Services) -> Federation:
         rng=services.rng,
         saml=SAMLVerifier(clock=services.clock, sp=sp),
         oidc_verifier=oidc,
+        saml_providers=settings.saml_providers,
+        metadata_refresher=_metadata_refresher(services),
     )
+
+
+def _metadata_refresher(services: Services) -> MetadataRefresher | None:
+    from datetime import timedelta
+
+    from bridge.metadata_refresh import MetadataRefresher
+    from bridge.saml_settings import metadata_urls
+    from bridge.verify.http import UrlFetcher
+
+    urls = metadata_urls(services.settings.saml_providers)
+    if not urls:
+        return None
+    interval = timedelta(seconds=services.settings.metadata_refresh_seconds)
+    return MetadataRefresher(services.directory, UrlFetcher(), services.clock, interval, urls=urls)

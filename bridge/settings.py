@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.saml_settings import SAMLProviderSettings, check_provider_names
 
 CONFIG_FILE = "bridge.yaml"
 MASTER_KEY_FILE = "master.key"
@@ -26,6 +27,8 @@ DATABASE_FILE = "bridge.db"
 ADMIN_CREDENTIALS_FILE = "admin-credentials"
 DEFAULT_HOME = ".bridge"
 IDP_METADATA_DIR = "idp_metadata"
+SP_KEY_FILE = "sp-key.pem"
+SP_CERT_FILE = "sp-cert.pem"
 
 # Environment variable → settings key. Only these are read; anything else BRIDGE_*
 # is reported, since a typo there would otherwise silently keep a default.
@@ -40,6 +43,9 @@ ENV_KEYS: dict[str, str] = {
     "BRIDGE_DB_CONNECT_TIMEOUT": "db_connect_timeout",
     "BRIDGE_MAX_REQUEST_BYTES": "max_request_bytes",
     "BRIDGE_IDP_METADATA_DIR": "idp_metadata_dir",
+    "BRIDGE_SP_KEY_FILE": "sp_key_file",
+    "BRIDGE_SP_CERT_FILE": "sp_cert_file",
+    "BRIDGE_METADATA_REFRESH_SECONDS": "metadata_refresh_seconds",
 }
 # Read elsewhere (by the CLI or the key ring), accepted here so they are not "unknown".
 ENV_ELSEWHERE = {"BRIDGE_HOME", "BRIDGE_MASTER_KEY", "BRIDGE_CONFIG"}
@@ -61,6 +67,18 @@ class Settings(BaseModel):
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     idp_metadata_dir: Path | None = None
+    sp_key_file: Path | None = None
+    sp_cert_file: Path | None = None
+    saml_providers: dict[str, SAMLProviderSettings] = Field(default_factory=dict)
+    metadata_refresh_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
+
+    @field_validator("saml_providers")
+    @classmethod
+    def _saml_providers(
+        cls, value: dict[str, SAMLProviderSettings]
+    ) -> dict[str, SAMLProviderSettings]:
+        check_provider_names(value)
+        return value
 
     @field_validator("account_id")
     @classmethod
@@ -115,6 +133,25 @@ class Settings(BaseModel):
         """SAML IdP metadata files loaded at start (default `<home>/idp_metadata`)."""
         folder = self.idp_metadata_dir or Path(IDP_METADATA_DIR)
         return folder if folder.is_absolute() else self.home / folder
+
+    @property
+    def effective_sp_key_file(self) -> Path:
+        """The bridge's SAML SP private key (default `<home>/sp-key.pem`, mode 0600)."""
+        return self._in_home(self.sp_key_file, SP_KEY_FILE)
+
+    @property
+    def effective_sp_cert_file(self) -> Path:
+        """The bridge's SAML SP certificate (default `<home>/sp-cert.pem`)."""
+        return self._in_home(self.sp_cert_file, SP_CERT_FILE)
+
+    @property
+    def sp_files_are_default(self) -> bool:
+        """True when neither SP file was configured: the bridge may then create them."""
+        return self.sp_key_file is None and self.sp_cert_file is None
+
+    def _in_home(self, configured: Path | None, default: str) -> Path:
+        path = configured or Path(default)
+        return path if path.is_absolute() else self.home / path
 
     @property
     def config_path(self) -> Path:

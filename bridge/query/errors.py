@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge import errors
+from bridge.auth_messages import InvalidAuthorizationMessage
 from bridge.federate import IdPRejectedClaim
 from bridge.sessions import PackedPolicyTooLarge
 from bridge.verify import errors as token_errors
@@ -56,6 +57,7 @@ _BY_CLASS: dict[type[errors.BridgeError], tuple[str, int]] = {
     saml_errors.ExpiredSAMLResponse: ("ExpiredTokenException", 400),
     IdPRejectedClaim: ("IDPRejectedClaim", 403),
     PackedPolicyTooLarge: ("PackedPolicyTooLarge", 400),
+    InvalidAuthorizationMessage: ("InvalidAuthorizationMessageException", 400),
 }
 
 # SigV4 reasons (AuthenticationFailed.reason) that AWS answers with 400, not 403.

@@ -7,11 +7,13 @@ refusal is an audit event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from bridge.assume import AssumeRoleInput, MFACode
 from bridge.audit import AuditEvent, redact
+from bridge.auth_messages import MAX_ENCODED_CHARS, decode_authorization_message
 from bridge.credentials.issue import IssuedCredentials
 from bridge.errors import BridgeError, InvalidInput
 from bridge.federate import FederatedSession
@@ -292,3 +294,14 @@ def _mfa(p: Params) -> MFACode | None:
     if serial is None or code is None:
         raise InvalidInput("TokenCode", "SerialNumber and TokenCode must be given together")
     return MFACode(serial, code)
+
+
+@STS.action(
+    "DecodeAuthorizationMessage",
+    Field("EncodedMessage", required=True, min_len=1, max_len=MAX_ENCODED_CHARS),
+)
+def decode_authorization_message_action(ctx: ActionContext, p: Params) -> Result:
+    """Open a message sealed by this bridge; only for callers allowed the action."""
+    ctx.authorize("sts:DecodeAuthorizationMessage", "*")
+    decoded = decode_authorization_message(ctx.services.key_ring, p["EncodedMessage"])
+    return {"DecodedMessage": json.dumps(decoded, separators=(",", ":"))}

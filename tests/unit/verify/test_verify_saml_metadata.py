@@ -114,3 +114,12 @@ def test_base64_is_strict_and_capped(data: str, max_bytes: int, message: str) ->
 
 def test_base64_allows_line_breaks() -> None:
     assert decode_base64("aGVs\r\nbG8=\n", what="d") == b"hello"
+
+
+def test_claims_reader_uses_pysaml2s_assertion_namespace() -> None:
+    """`saml_claims` may not import pysaml2 (architecture rule), so its copy is checked here."""
+    import saml2
+
+    from bridge.verify.saml_claims import ASSERTION_NAMESPACE
+
+    assert saml2.NAMESPACE == ASSERTION_NAMESPACE
