@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     loaded = sync_metadata_files(services.directory, services.settings.effective_idp_metadata_dir)
     for arn in loaded:
         log.info("SAML provider %s loaded from its metadata file", arn)
+    services.federation  # noqa: B018 - at start: the SP key pair, and loud insecure settings
     app = Flask("bridge")
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
     app.extensions["bridge"] = services
