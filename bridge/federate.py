@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.clock import Clock, Random
 from bridge.credentials.issue import IssuedCredentials, SessionRequest, issue
@@ -36,6 +36,8 @@ from bridge.verify.errors import InvalidIdentityToken
 from bridge.verify.identity import VerifiedIdentity
 from bridge.verify.oidc import OIDCVerifier
 from bridge.verify.saml import SAMLVerifier
+
+REPLAY_GUARD = timedelta(minutes=15)  # longer than any clock skew a provider may set (10 min)
 
 
 class IdPRejectedClaim(ClientFault):
@@ -218,9 +220,14 @@ class Federation:
 
     def _use_once(self, identity: VerifiedIdentity, role_arn: str) -> None:
         """One assertion may open several roles, never the same role twice (keyed by the
-        Assertion ID, so re-wrapping it in a new Response is still a replay)."""
+        Assertion ID, so re-wrapping it in a new Response is still a replay).
+
+        The key must outlive every moment the verifier could still accept the assertion:
+        past NotOnOrAfter by up to the provider's clock skew. It is kept until
+        `REPLAY_GUARD` after the later of NotOnOrAfter and now, never less."""
         key = f"saml-assertion:{identity.message_id}:{role_arn}"
-        if not self._one_time.use_once(key, identity.expires_at):
+        keep_until = max(identity.expires_at, self._clock.now()) + REPLAY_GUARD
+        if not self._one_time.use_once(key, keep_until):
             raise InvalidIdentityToken(
                 f"the SAML assertion `{identity.message_id}` was already used for `{role_arn}`"
             )

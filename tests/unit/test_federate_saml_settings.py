@@ -22,6 +22,7 @@ from bridge.services import Services, build_services, make_federation
 from bridge.sessions import SessionOptions
 from bridge.settings import load_settings
 from bridge.storage.memory import MemoryStore
+from bridge.verify.errors import InvalidIdentityToken
 from bridge.verify.saml_errors import ExpiredSAMLResponse, InvalidSAMLResponse
 from tests.data.saml.gen import (
     NOW,
@@ -165,3 +166,12 @@ def test_a_provider_known_only_by_its_metadata_url_is_fetched_first(
         federation = make_federation(services)
         assert _assume(federation, _response()).endswith(":assumed-role/dev/alice")
         assert (tmp_path / "sp-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_assertion_accepted_within_the_skew_cannot_be_replayed(tmp_path: Path) -> None:
+    """Past NotOnOrAfter but inside the clock skew, the one-time-use key must still hold."""
+    for federation in _federation(tmp_path, {"TestIdP": {"clock_skew_seconds": 120}}):
+        late = _response(late=LATE)
+        assert _assume(federation, late).endswith(":assumed-role/dev/alice")
+        with pytest.raises(InvalidIdentityToken, match="already used"):
+            _assume(federation, late)
