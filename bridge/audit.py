@@ -2,8 +2,8 @@
 
 Every sign-in, issuance and refusal is an event. Secrets never enter an event:
 request parameters pass through `redact()` first. Sinks are pluggable; the default
-writes one JSON object per line to the `bridge.audit` logger. (Storing events in the
-database and `bridge audit query` come with the decision-service issue.)
+writes one JSON object per line to the `bridge.audit` logger; `StoreSink` keeps them in
+the database for `bridge audit query`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from bridge.errors import BridgeError
+from bridge.storage.audit_records import AuditRecord
+from bridge.storage.interfaces import Store
 
 SECRET_PARAMETERS = frozenset(
     {
@@ -77,6 +81,56 @@ class MemorySink:
     def write(self, event: AuditEvent) -> None:
         with self._lock:
             self.events.append(event)
+
+
+class StoreSink:
+    """Stores each event in its own transaction of `store`.
+
+    A storage fault is logged and counted in `failures`, never raised: a decision
+    must not fail because audit storage is down. Parameters are stored as given, so
+    callers pass them through `redact()` first.
+    """
+
+    def __init__(self, store: Store, logger: logging.Logger | None = None) -> None:
+        self._store = store
+        self._logger = logger or logging.getLogger("bridge.audit.store")
+        self._lock = threading.Lock()
+        self.failures = 0
+
+    def write(self, event: AuditEvent) -> None:
+        try:
+            with self._store.transaction() as uow:
+                uow.audit.add(to_record(event))
+        except (BridgeError, RuntimeError) as exc:  # RuntimeError: a nested memory transaction
+            self._failed(event, exc)
+
+    def _failed(self, event: AuditEvent, exc: Exception) -> None:
+        with self._lock:
+            self.failures += 1
+        self._logger.error(
+            "audit event %s `%s` not stored: %s: %s",
+            event.event_name,
+            event.request_id,
+            type(exc).__name__,
+            exc,
+        )
+
+
+def to_record(event: AuditEvent) -> AuditRecord:
+    """The stored form: parameters and details as JSON text (keys sorted)."""
+    return AuditRecord(
+        time=event.time,
+        event_name=event.event_name,
+        result=event.result,
+        request_id=event.request_id,
+        principal=event.principal,
+        source_ip=event.source_ip,
+        user_agent=event.user_agent,
+        error_code=event.error_code,
+        error_message=event.error_message,
+        parameters=json.dumps(dict(event.parameters), sort_keys=True, default=str),
+        details=json.dumps(dict(event.details), sort_keys=True, default=str),
+    )
 
 
 class AuditLog:

@@ -129,15 +129,17 @@ def config_validate(home: Path | None) -> None:
     click.echo(f"configuration in {settings.home} is valid")
 
 
-def _register_policy_commands() -> None:
+def _register_commands() -> None:
+    from bridge.audit_cli import audit
     from bridge.policy_cli import policy
+    from bridge.report_cli import report
     from bridge.sessions_cli import sessions
 
-    cli.add_command(policy)
-    cli.add_command(sessions)
+    for command in (audit, policy, report, sessions):
+        cli.add_command(command)
 
 
-_register_policy_commands()
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge.audit import AuditLog
+from bridge.audit import AuditLog, LoggingSink, StoreSink
 from bridge.clock import Clock, Random, SystemClock, SystemRandom
 from bridge.credentials.keys import KeyRing, load_master_key
 from bridge.settings import Settings
@@ -143,6 +143,7 @@ def build_services(
         store=store,
         key_ring=key_ring,
         one_time=_one_time(settings, store, clock),
+        audit=AuditLog(LoggingSink(), StoreSink(store)),
     )
 
 

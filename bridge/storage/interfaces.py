@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from bridge.storage.audit_records import AuditRepository
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -371,6 +373,7 @@ class UnitOfWork(Protocol):
     oidc_providers: OIDCProviderRepository
     key_ring: KeyRingRepository
     revocations: RevocationRepository
+    audit: AuditRepository
 
 
 class OneTimeUse(Protocol):

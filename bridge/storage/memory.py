@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from bridge.clock import Clock, SystemClock
+from bridge.storage.audit_records import AuditRepository
 from bridge.storage.interfaces import (
     AccessKeyRepository,
     AccountRepository,
@@ -34,6 +35,7 @@ from bridge.storage.interfaces import (
     UnitOfWork,
     User,
 )
+from bridge.storage.memory_audit import MemoryAudit
 from bridge.storage.memory_repos import (
     AccessKeys,
     AccountRepo,
@@ -85,6 +87,7 @@ class _MemoryUnit:
         )
         self.key_ring: KeyRingRepository = KeyRing(state)
         self.revocations: RevocationRepository = Revocations(state)
+        self.audit: AuditRepository = MemoryAudit(state.audit)
 
 
 class MemoryStore:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from bridge.errors import AlreadyExists, NotFound
+from bridge.storage.audit_records import AuditRecord
 from bridge.storage.interfaces import (
     AccessKey,
     Account,
@@ -65,6 +66,7 @@ class State:
     oidc: dict[str, OIDCProvider] = field(default_factory=dict)
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     revocations: list[Revocation] = field(default_factory=list)
+    audit: list[AuditRecord] = field(default_factory=list)
 
     def copy(self) -> State:
         copies = {name: value.copy() for name, value in vars(self).items() if name != "account"}

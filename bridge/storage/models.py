@@ -276,6 +276,24 @@ class RevocationRow(Base):
     not_before: Mapped[datetime | None] = _when()
 
 
+class AuditEventRow(Base):
+    """One audit event; parameters and details are JSON text."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    event_name: Mapped[str] = mapped_column(String(NAME), index=True)
+    result: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str] = mapped_column(String(ID))
+    principal: Mapped[str | None] = mapped_column(String(ARN), nullable=True, index=True)
+    source_ip: Mapped[str | None] = mapped_column(String(NAME), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(NAME), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parameters: Mapped[str] = mapped_column(Text, default="{}")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+
 class OneTimeKeyRow(Base):
     __tablename__ = "one_time_keys"
     key: Mapped[str] = mapped_column(String(ARN), primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bridge.errors import AlreadyExists, NotFound
+from bridge.storage.audit_records import AuditRepository
 from bridge.storage.interfaces import (
     AccessKey,
     AccessKeyRepository,
@@ -62,6 +63,7 @@ from bridge.storage.ordering import (
     describe_membership,
     version_order,
 )
+from bridge.storage.sql_audit import SqlAudit
 from bridge.storage.sql_repos import (
     Keyed,
     SqlNamed,
@@ -382,3 +384,4 @@ class SqlUnit:
         self.oidc_providers: OIDCProviderRepository = _OIDCProviders(session)
         self.key_ring: KeyRingRepository = _KeyRing(session)
         self.revocations: RevocationRepository = _Revocations(session)
+        self.audit: AuditRepository = SqlAudit(session)

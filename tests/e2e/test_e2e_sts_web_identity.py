@@ -153,3 +153,19 @@ def test_session_tags_from_the_token_need_tag_session(
     tags = {"principal_tags": {"team": ["core"]}, "transitive_tag_keys": ["team"]}
     result = assume(bridge, role_arn, idp.token(**{"https://aws.amazon.com/tags": tags}))
     assert result["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_issuance_and_refusal_are_audited(bridge: LiveBridge, idp: LocalIdP, role_arn: str) -> None:
+    assume(bridge, role_arn, idp.token())
+    with pytest.raises(ClientError):
+        assume(bridge, role_arn, idp.token(sub="mallory"))
+    result = bridge.cli(
+        "audit", "query", "--event", "AssumeRoleWithWebIdentity", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    outcomes = {(e["result"], e["error_code"]) for e in events}
+    assert ("success", None) in outcomes
+    assert ("failure", "AccessDenied") in outcomes
+    token_values = [e["parameters"].get("WebIdentityToken") for e in events]
+    assert set(token_values) == {"***"}
