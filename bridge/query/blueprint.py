@@ -14,6 +14,7 @@ import uuid
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from bridge.audit import AuditEvent, redact
 from bridge.authz.decide import RequestFacts
 from bridge.authz.principal import Caller
 from bridge.authz.sigv4 import SignedRequest
@@ -88,13 +89,45 @@ def _run(
             raise AccessDenied(refusal)
     ctx = ActionContext(services, services.authorizer, caller, request_id, facts)
     values = query_params.parse(raw, action.fields)
-    if action.resource is not None:
-        ctx.authorize(f"{registry.service}:{action.name}", action.resource(ctx, values))
-    result = action.handler(ctx, values)
+    try:
+        if action.resource is not None:
+            ctx.authorize(f"{registry.service}:{action.name}", action.resource(ctx, values))
+        result = action.handler(ctx, values)
+    except BridgeError as exc:
+        _audit_iam(ctx, registry, action, values, exc)
+        raise
+    _audit_iam(ctx, registry, action, values, None)
     xml = render_success(
         registry.service, action.name, result, request_id, has_output=action.has_output
     )
     return Response(xml, status=200, content_type="text/xml")
+
+
+def _audit_iam(
+    ctx: ActionContext,
+    registry: Registry,
+    action: Action,
+    values: dict[str, object],
+    error: BridgeError | None,
+) -> None:
+    """Every IAM call, allowed or refused, is an audit event (STS actions record their own)."""
+    if registry.service != "iam":
+        return
+    wire = to_wire(error) if error is not None else None
+    ctx.services.audit.record(
+        AuditEvent(
+            time=ctx.facts.now,
+            event_name=action.name,
+            result="failure" if error is not None else "success",
+            request_id=ctx.request_id,
+            principal=ctx.caller.arn if ctx.caller else None,
+            source_ip=ctx.facts.source_ip,
+            user_agent=ctx.facts.user_agent,
+            error_code=wire.code if wire else None,
+            error_message=error.message if error is not None else None,
+            parameters=redact(values),
+        )
+    )
 
 
 def _authenticate(

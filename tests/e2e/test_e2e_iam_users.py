@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -113,3 +114,21 @@ def test_unknown_key_is_invalid_client_token_id(bridge: LiveBridge) -> None:
     with pytest.raises(ClientError) as caught:
         client.list_users()
     assert error_code(caught) == "InvalidClientTokenId"
+
+
+def test_iam_changes_and_refusals_are_audited(bridge: LiveBridge) -> None:
+    iam: Any = bridge.client("iam")
+    iam.create_user(UserName="audited")
+    key = iam.create_access_key(UserName="audited")["AccessKey"]
+    intruder = bridge.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    with pytest.raises(ClientError):
+        intruder.create_user(UserName="not-allowed")
+    result = bridge.cli("audit", "query", "--event", "CreateUser", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    by_user = {e["parameters"]["UserName"]: e for e in events}
+    assert by_user["audited"]["result"] == "success"
+    assert by_user["audited"]["principal"] == "arn:aws:iam::123456789012:user/admin"
+    refused = by_user["not-allowed"]
+    assert (refused["result"], refused["error_code"]) == ("failure", "AccessDenied")
+    assert refused["principal"] == "arn:aws:iam::123456789012:user/audited"
