@@ -81,10 +81,6 @@ def has_variables(template: Template) -> bool:
     return len(template) != 1 or not isinstance(template[0], str)
 
 
-def variable_keys(template: Template) -> list[str]:
-    return [part.key for part in template if isinstance(part, Variable)]
-
-
 def resolve(template: Template, context: Mapping[str, object]) -> Pieces:
     """Substitute the variables of `template` from a lowercased context."""
     pieces: list[tuple[str, bool]] = []

@@ -7,6 +7,7 @@ tuple), a missing groups claim is an empty tuple.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,11 +40,14 @@ class VerifiedIdentity:
 
 
 def as_values(value: object) -> tuple[str, ...]:
-    """Normalise a claim to a tuple of strings: None → (), scalar → (str,), list → strings."""
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        return tuple(str(item) for item in value if item is not None)
-    if isinstance(value, bool):
-        return ("true" if value else "false",)
-    return (str(value),)
+    """Normalise a claim to a tuple of strings, once for every verifier: None → (), a
+    scalar → one item, a list → its items; strings as they are, anything else (numbers,
+    booleans, nested objects) as compact JSON (`true`, `5`, `{"k":"v"}`)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return tuple(_text(item) for item in items if item is not None)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -38,7 +38,7 @@ from bridge.clock import Clock
 from bridge.storage.interfaces import OIDCProvider
 from bridge.verify.errors import ExpiredIdentityToken, InvalidIdentityToken
 from bridge.verify.http import Fetcher, url_refusal
-from bridge.verify.identity import VerifiedIdentity
+from bridge.verify.identity import VerifiedIdentity, as_values
 from bridge.verify.jwks import (
     ALGORITHM_KTY,
     JWK,
@@ -388,23 +388,11 @@ def build_identity(
         amr=amr,
         groups=values.get("groups", ()),
         attributes={
-            name: normalise(value)
+            name: as_values(value)
             for name, value in claims.items()
             if name not in _FIELD_CLAIMS and value is not None
         },
     )
-
-
-def normalise(value: Any) -> tuple[str, ...]:
-    """A claim as a tuple of strings: a scalar → one item, nested JSON → compact JSON."""
-    items = value if isinstance(value, list) else [value]
-    return tuple(_text(item) for item in items if item is not None)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _show(value: Any, limit: int = 80) -> str:
