@@ -15,7 +15,7 @@ from pathlib import Path
 from bridge.directory import ids
 from bridge.directory.saml_providers import parse_metadata
 from bridge.directory.service import Directory
-from bridge.errors import ClientFault, ConfigError, NotFound
+from bridge.errors import AlreadyExists, ClientFault, ConfigError, NotFound
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,18 @@ def _apply(directory: Directory, item: MetadataFile) -> str | None:
     try:
         current = directory.saml_providers.get(arn)
     except NotFound:
-        directory.saml_providers.create(item.name, item.document)
-        return arn
+        return _create(directory, item, arn)
     if current.metadata_document == item.document:
         return None
     directory.saml_providers.update(arn, item.document)
+    return arn
+
+
+def _create(directory: Directory, item: MetadataFile, arn: str) -> str | None:
+    """Several gunicorn workers start at once and may race to create the same provider:
+    the one that loses finds it made by another, which is the same outcome."""
+    try:
+        directory.saml_providers.create(item.name, item.document)
+    except AlreadyExists:
+        return None
     return arn

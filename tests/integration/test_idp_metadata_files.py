@@ -61,3 +61,16 @@ def test_a_bad_file_stops_the_start_naming_it(
         assert any(fragment in key for key, _ in caught.value.faults)
     finally:
         path.unlink()
+
+
+def test_workers_racing_to_create_the_same_provider_do_not_fail(home: Path) -> None:
+    """Gunicorn workers start together: the one that loses the race finds it done."""
+    from bridge.idp_files import MetadataFile, _create
+
+    directory = services_of(home).directory
+    document = build_metadata(keypair("idp"))
+    item = MetadataFile("raced", home / "idp_metadata" / "raced.xml", document)
+    arn = "arn:aws:iam::123456789012:saml-provider/raced"
+    assert _create(directory, item, arn) == arn
+    assert _create(directory, item, arn) is None
+    assert directory.saml_providers.get(arn).metadata_document == document
