@@ -8,6 +8,7 @@ from contextlib import ExitStack
 
 import pytest
 
+from tests.e2e.idp import LocalIdP, running_idp
 from tests.e2e.live import LiveBridge, clean_env, postgres_database, start_bridge
 
 
@@ -22,3 +23,10 @@ def bridge(
         if request.param == "postgres":
             extra["BRIDGE_DATABASE_URL"] = stack.enter_context(postgres_database())
         yield from start_bridge(home, clean_env(extra))
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[LocalIdP]:
+    """A local OpenID provider (discovery, JWKS, RS256 tokens) on loopback."""
+    with running_idp() as running:
+        yield running

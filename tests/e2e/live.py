@@ -6,7 +6,6 @@ from __future__ import annotations
 import configparser
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -24,17 +23,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.conftest import service_unavailable
+from tests.support.peer_process import free_port
+
 POSTGRES_URL = os.environ.get(
     "BRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REGION = "eu-west-1"
-
-
-def _unavailable(what: str, reason: str) -> None:
-    message = f"{what} is not reachable ({reason})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI must run this test against the real service")
-    pytest.skip(message)
 
 
 @dataclass(frozen=True)
@@ -82,19 +77,13 @@ def postgres_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        _unavailable("PostgreSQL", str(exc).strip().splitlines()[0])
+        service_unavailable("PostgreSQL", str(exc).strip().splitlines()[0])
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
             yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -131,7 +120,7 @@ def start_bridge(home: Path, env: dict[str, str]) -> Iterator[LiveBridge]:
     assert init.returncode == 0, init.stderr
     creds = configparser.ConfigParser()
     creds.read(home / "admin-credentials")
-    port = _free_port()
+    port = free_port()
     log = home.parent / f"{home.name}-serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -12,14 +11,8 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.idp import LocalIdP, running_idp
+from tests.e2e.idp import LocalIdP
 from tests.e2e.live import REGION, LiveBridge
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[LocalIdP]:
-    with running_idp() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

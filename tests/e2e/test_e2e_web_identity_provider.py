@@ -9,7 +9,6 @@ shown by moving botocore's clock forward (the credentials last an hour), not by 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import botocore.credentials
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.idp import LocalIdP, running_idp
+from tests.e2e.idp import LocalIdP
 from tests.e2e.live import REGION, LiveBridge
 
 SESSION_NAME = "botocore-provider"
@@ -35,12 +34,6 @@ STATIC_KEY_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 )
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[LocalIdP]:
-    with running_idp() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
