@@ -141,6 +141,10 @@ class AuditLog:
         for sink in self._sinks:
             sink.write(event)
 
+    def lost(self) -> int:
+        """Events a sink could not store since the process started (`StoreSink.failures`)."""
+        return sum(sink.failures for sink in self._sinks if isinstance(sink, StoreSink))
+
 
 def redact(parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Request parameters with every secret replaced, keys compared case-insensitively."""

@@ -124,19 +124,29 @@ def config() -> None:
 @config.command("validate")
 @home_option
 def config_validate(home: Path | None) -> None:
-    """Check bridge.yaml and the BRIDGE_* environment; print every fault."""
+    """Check bridge.yaml and the BRIDGE_* environment, and run the mapping rules' examples;
+    print every fault."""
+    from bridge.mapping.examples import check_examples
+    from bridge.mapping.rules import load_rules
+
     settings = load_settings(home)
+    failing = check_examples(load_rules(settings.mapping))
+    if failing:
+        raise ConfigError([(key, f"{msg} (in {settings.config_path})") for key, msg in failing])
     click.echo(f"configuration in {settings.home} is valid")
 
 
 def _register_commands() -> None:
     from bridge.audit_cli import audit
+    from bridge.mapping_cli import mapping
     from bridge.policy_cli import policy
     from bridge.report_cli import report
     from bridge.sessions_cli import sessions
+    from bridge.signin_cli import credential_process_command, login, logout
 
-    for command in (audit, policy, report, sessions):
+    for command in (audit, policy, report, sessions, login, logout, credential_process_command):
         cli.add_command(command)
+    cli.add_command(mapping)
 
 
 _register_commands()

@@ -78,6 +78,17 @@ class AccessDenied(ClientFault):
     """The caller may not do this."""
 
 
+class Throttled(ClientFault):
+    """Too many requests for one key (a client address, a provider) in the current window.
+
+    `retry_after` is the number of seconds until the window ends (for `Retry-After`).
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class AuthenticationFailed(ClientFault):
     """The caller could not be authenticated. `reason` is a short machine-readable tag."""
 

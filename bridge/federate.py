@@ -1,17 +1,20 @@
-"""Verified identity → trust → credentials: the one path every federated sign-in takes.
+"""Verified identity → mapping → trust → credentials: the one path of every federated sign-in.
 
-`AssumeRoleWithSAML`, `AssumeRoleWithWebIdentity` (and later the browser ACS and
-OIDC callback) all call `Federation`, so they share the same checks and audit events:
-verify the assertion or token (signature first), read the role request it carries,
-check the role's trust policy with the federation condition keys, enforce one-time use
-of a SAML assertion per role, apply the duration rules, and issue credentials.
+`AssumeRoleWithSAML`, `AssumeRoleWithWebIdentity`, the browser ACS and OIDC callback
+(`browser_candidates`) and the portal (`browser_session`) all call `Federation`, so they
+share the same checks and audit events: verify the assertion or token (signature
+first), read the role request it carries, ask the mapping rules (when the provider has
+any, the role must be a candidate; `federate_mapping.py`), check the role's trust policy
+with the federation condition keys, enforce one-time use, apply the duration rules, and
+issue credentials. The mapping trace, with each trust outcome, goes to the audit event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
 
 from bridge.clock import Clock, Random
 from bridge.credentials.issue import IssuedCredentials, SessionRequest, issue
@@ -19,6 +22,18 @@ from bridge.credentials.tokens import TokenSealer
 from bridge.directory import ids
 from bridge.directory.service import Directory
 from bridge.errors import AccessDenied, ClientFault, NotFound
+from bridge.federate_mapping import (
+    LoginSettings,
+    MappingRefused,
+    RoleChoice,
+    browser_mapping,
+    require_candidate,
+    sts_mapping,
+)
+from bridge.federate_parts import Grant, assume_action, grant_of, seconds_until, unverified_issuer
+from bridge.mapping.engine import Candidate, MappingResult
+from bridge.mapping.holder import RulesHolder
+from bridge.mapping.trace import Trace
 from bridge.metadata_refresh import MetadataRefresher
 from bridge.policy import Principal
 from bridge.saml_settings import SAMLProviderSettings, provider_settings
@@ -29,11 +44,11 @@ from bridge.sessions import (
     resolve_session_policies,
 )
 from bridge.storage.interfaces import OIDCProvider, OneTimeUse, Role, SAMLProvider, Tag
-from bridge.trust.check import TrustRequest, require_trust
+from bridge.trust.check import TrustRequest, evaluate_trust, require_trust
 from bridge.trust.context import RequestKeys, oidc_context, request_context, saml_context
 from bridge.verify import oidc
 from bridge.verify.errors import InvalidIdentityToken
-from bridge.verify.identity import VerifiedIdentity
+from bridge.verify.identity import VerifiedIdentity, identity_from_json
 from bridge.verify.oidc import OIDCVerifier
 from bridge.verify.saml import SAMLVerifier
 
@@ -53,19 +68,7 @@ class FederatedSession:
     assumed_role_arn: str
     packed_policy_size: int
     source_identity: str | None
-
-
-@dataclass(frozen=True)
-class _Grant:
-    """What a verified identity asks for, before trust and duration are checked."""
-
-    role: Role
-    role_arn: str
-    session_name: str
-    tags: tuple[Tag, ...]
-    transitive_tag_keys: tuple[str, ...]
-    source_identity: str | None
-    duration_cap: int | None  # SAML SessionDuration attribute
+    trace: Trace | None = None  # the mapping decision trace, for the audit event
 
 
 class Federation:
@@ -81,6 +84,8 @@ class Federation:
         oidc_verifier: OIDCVerifier,
         saml_providers: Mapping[str, SAMLProviderSettings] | None = None,
         metadata_refresher: MetadataRefresher | None = None,
+        mapping: RulesHolder | None = None,
+        login_providers: LoginSettings | None = None,
     ) -> None:
         self._directory = directory
         self._key_ring = key_ring
@@ -91,6 +96,24 @@ class Federation:
         self._oidc = oidc_verifier
         self._saml_settings = dict(saml_providers or {})
         self._refresher = metadata_refresher
+        self._mapping = mapping or RulesHolder()
+        self._login = dict(login_providers or {})
+
+    @property
+    def saml_verifier(self) -> SAMLVerifier:
+        return self._saml
+
+    @property
+    def oidc_verifier(self) -> OIDCVerifier:
+        return self._oidc
+
+    def saml_provider_named(self, name: str) -> SAMLProvider:
+        """The IAM SAML provider `name` of this account (`InvalidIdentityToken` if none)."""
+        return self._saml_provider(ids.saml_provider_arn(self.account_id, name))
+
+    def oidc_provider_for(self, issuer: str) -> OIDCProvider:
+        """The IAM OIDC provider of `issuer` (`InvalidIdentityToken` if none)."""
+        return self._oidc_provider(issuer)
 
     @property
     def account_id(self) -> str:
@@ -108,22 +131,125 @@ class Federation:
         )
         grant = self._saml_grant(identity, principal_arn, options.role_arn)
         context = saml_context(identity, provider.name, self.account_id)
-        self._trust(grant, identity, "sts:AssumeRoleWithSAML", context, options)
+        action = "sts:AssumeRoleWithSAML"
+        trace = self._sts_trace(identity, grant.role_arn, action)
+        self._traced_trust(grant, identity, action, context, options, trace)
         self._use_once(identity, grant.role_arn)
-        return self._issue(grant, identity, options)
+        return replace(self._issue(grant, identity, options), trace=trace)
 
     def with_web_identity(self, token: str, options: SessionOptions) -> FederatedSession:
         """Web-identity tokens may be presented again until they expire, as STS allows
         (botocore's provider re-reads the same token file): no one-time use here."""
         if not options.session_name:
             raise ClientFault("RoleSessionName is required for AssumeRoleWithWebIdentity")
-        provider = self._oidc_provider(_unverified_issuer(token))
+        provider = self._oidc_provider(unverified_issuer(token))
         identity = self._oidc.verify(token, provider)
         grant = self._oidc_grant(identity, options)
-        self._trust(
-            grant, identity, "sts:AssumeRoleWithWebIdentity", oidc_context(identity), options
+        action = "sts:AssumeRoleWithWebIdentity"
+        trace = self._sts_trace(identity, grant.role_arn, action)
+        self._traced_trust(grant, identity, action, oidc_context(identity), options, trace)
+        return replace(self._issue(grant, identity, options), trace=trace)
+
+    # --- mapping -----------------------------------------------------------------------
+
+    def browser_candidates(
+        self, identity: VerifiedIdentity, provider_name: str
+    ) -> tuple[list[RoleChoice], Trace]:
+        """The roles the portal may offer: mapping candidates (and, for SAML, the Role
+        attribute's pairs) each accepted by its trust policy; the trace records why."""
+        candidates, trace = browser_mapping(self._mapping.rules, identity, provider_name)
+        choices = []
+        for candidate in candidates:
+            choice, why = self._check_candidate(identity, candidate)
+            trace.record_trust(candidate.role_arn(self.account_id), choice is not None, why)
+            if choice is not None:
+                choices.append(choice)
+        return choices, trace
+
+    def browser_session(
+        self,
+        identity: VerifiedIdentity | Mapping[str, Any],
+        provider_name: str | None,
+        role_arn: str,
+        options: SessionOptions | None = None,
+    ) -> FederatedSession:
+        """Credentials for a role chosen in the portal; mapping and trust are checked
+        again (the sign-in's one-time use was enforced when it was completed).
+        `identity` may be the JSON form kept in the browser session."""
+        if not isinstance(identity, VerifiedIdentity):
+            identity = identity_from_json(identity)
+        if not provider_name:
+            raise AccessDenied("the sign-in names no login provider")
+        choices, trace = self.browser_candidates(identity, provider_name)
+        action = assume_action(identity)
+        chosen = next((choice for choice in choices if choice.role_arn == role_arn), None)
+        if chosen is None:
+            raise MappingRefused(
+                f"Not authorized to perform {action} on {role_arn}: no mapping rule proposes "
+                "it for this sign-in, or its trust policy refuses it",
+                trace,
+            )
+        role, arn = self._role(role_arn, action)
+        grant = grant_of(role, arn, chosen)
+        given = options or SessionOptions(role_arn=arn)
+        session_options = replace(
+            given,
+            role_arn=arn,
+            session_name=chosen.session_name,
+            duration_seconds=given.duration_seconds or chosen.duration_seconds,
         )
-        return self._issue(grant, identity, options)
+        self._trust(grant, identity, action, self._context(identity), session_options)
+        return replace(self._issue(grant, identity, session_options), trace=trace)
+
+    def use_browser_sign_in(self, identity: VerifiedIdentity) -> None:
+        """A browser sign-in is one-time: the same assertion or ID token never signs in
+        twice (keyed by the Assertion ID or the token's `jti` / digest)."""
+        key = f"browser-sign-in:{identity.protocol}:{identity.message_id}"
+        keep_until = max(identity.expires_at, self._clock.now()) + REPLAY_GUARD
+        if not self._one_time.use_once(key, keep_until):
+            what = "SAML assertion" if identity.protocol == "saml" else "ID token"
+            raise InvalidIdentityToken(
+                f"this {what} was already used to sign in (`{identity.message_id[:80]}`)"
+            )
+
+    def _sts_trace(self, identity: VerifiedIdentity, role_arn: str, action: str) -> Trace | None:
+        result: MappingResult | None = sts_mapping(self._mapping.rules, identity, self._login)
+        if result is None:
+            return None
+        require_candidate(result, role_arn, self.account_id, action)
+        return result.trace
+
+    def _check_candidate(
+        self, identity: VerifiedIdentity, candidate: Candidate
+    ) -> tuple[RoleChoice | None, str]:
+        action = assume_action(identity)
+        try:
+            role, arn = self._role(candidate.role_arn(self.account_id), action)
+        except ClientFault:
+            return None, "no such role in this account"
+        grant = grant_of(role, arn, candidate)
+        options = SessionOptions(role_arn=arn, duration_seconds=candidate.duration_seconds)
+        request = self._trust_request(grant, identity, action, self._context(identity), options)
+        decision = evaluate_trust(role, arn, request)
+        if not decision.allowed:
+            refused = ", ".join(decision.refused_actions())
+            return None, f"the trust policy does not allow {refused}"
+        choice = RoleChoice(
+            arn,
+            role.description,
+            candidate.session_name,
+            candidate.tags,
+            candidate.duration_seconds,
+            candidate.rule_id,
+            candidate.source_identity,
+        )
+        return choice, f"the trust policy allows {action}"
+
+    def _context(self, identity: VerifiedIdentity) -> dict[str, object]:
+        if identity.protocol == "saml":
+            name = identity.provider_arn.rsplit("saml-provider/", 1)[-1]
+            return saml_context(identity, name, self.account_id)
+        return oidc_context(identity)
 
     def _saml_provider(self, principal_arn: str) -> SAMLProvider:
         try:
@@ -153,7 +279,7 @@ class Federation:
             raise AccessDenied(f"Not authorized to perform {action} on {role_arn}") from None
         return role, self._directory.roles.arn(role)
 
-    def _saml_grant(self, identity: VerifiedIdentity, principal_arn: str, role_arn: str) -> _Grant:
+    def _saml_grant(self, identity: VerifiedIdentity, principal_arn: str, role_arn: str) -> Grant:
         attributes = federated_attributes(identity)
         if (role_arn, principal_arn) not in attributes.role_pairs:
             raise AccessDenied(
@@ -166,7 +292,7 @@ class Federation:
                 "(https://aws.amazon.com/SAML/Attributes/RoleSessionName)"
             )
         role, arn = self._role(role_arn, "sts:AssumeRoleWithSAML")
-        return _Grant(
+        return Grant(
             role,
             arn,
             attributes.session_name,
@@ -176,10 +302,10 @@ class Federation:
             attributes.session_duration,
         )
 
-    def _oidc_grant(self, identity: VerifiedIdentity, options: SessionOptions) -> _Grant:
+    def _oidc_grant(self, identity: VerifiedIdentity, options: SessionOptions) -> Grant:
         role, arn = self._role(options.role_arn, "sts:AssumeRoleWithWebIdentity")
         tags = tuple(Tag(key, value) for key, value in oidc.session_tags(identity))
-        return _Grant(
+        return Grant(
             role,
             arn,
             options.session_name or "",
@@ -189,14 +315,45 @@ class Federation:
             None,
         )
 
+    def _traced_trust(
+        self,
+        grant: Grant,
+        identity: VerifiedIdentity,
+        action: str,
+        federation_keys: dict[str, object],
+        options: SessionOptions,
+        trace: Trace | None,
+    ) -> None:
+        """`_trust`, noting the outcome in the trace (and carrying it on a refusal)."""
+        try:
+            self._trust(grant, identity, action, federation_keys, options)
+        except AccessDenied as exc:
+            if trace is None:
+                raise
+            trace.record_trust(grant.role_arn, False, exc.message)
+            raise MappingRefused(exc.message, trace) from None
+        if trace is not None:
+            trace.record_trust(grant.role_arn, True, f"the trust policy allows {action}")
+
     def _trust(
         self,
-        grant: _Grant,
+        grant: Grant,
         identity: VerifiedIdentity,
         action: str,
         federation_keys: dict[str, object],
         options: SessionOptions,
     ) -> None:
+        request = self._trust_request(grant, identity, action, federation_keys, options)
+        require_trust(grant.role, grant.role_arn, request)
+
+    def _trust_request(
+        self,
+        grant: Grant,
+        identity: VerifiedIdentity,
+        action: str,
+        federation_keys: dict[str, object],
+        options: SessionOptions,
+    ) -> TrustRequest:
         keys = RequestKeys(
             now=self._clock.now(),
             session_name=grant.session_name,
@@ -209,14 +366,13 @@ class Federation:
         )
         context = {**request_context(keys), **federation_keys}
         principal = Principal(arn=identity.provider_arn, federated=identity.provider_arn)
-        request = TrustRequest(
+        return TrustRequest(
             action,
             principal,
             context,
             wants_tags=bool(grant.tags),
             wants_source_identity=grant.source_identity is not None,
         )
-        require_trust(grant.role, grant.role_arn, request)
 
     def _use_once(self, identity: VerifiedIdentity, role_arn: str) -> None:
         """One assertion may open several roles, never the same role twice (keyed by the
@@ -233,14 +389,14 @@ class Federation:
             )
 
     def _issue(
-        self, grant: _Grant, identity: VerifiedIdentity, options: SessionOptions
+        self, grant: Grant, identity: VerifiedIdentity, options: SessionOptions
     ) -> FederatedSession:
         now = self._clock.now()
         duration = check_duration(
             options.duration_seconds,
             grant.role.max_session_duration,
             cap=grant.duration_cap,
-            not_after=_seconds_until(identity.session_not_on_or_after, now),
+            not_after=seconds_until(identity.session_not_on_or_after, now),
         )
         policies, packed = resolve_session_policies(self._directory, options)
         request = SessionRequest(
@@ -271,16 +427,3 @@ class Federation:
             packed,
             grant.source_identity,
         )
-
-
-def _seconds_until(moment: datetime | None, now: datetime) -> int | None:
-    return None if moment is None else int((moment - now).total_seconds())
-
-
-def _unverified_issuer(token: str) -> str:
-    """The `iss` claim, read before verification only to choose the provider record."""
-    claims = oidc.decode_segment(token.strip(), 1, "payload")
-    issuer = claims.get("iss")
-    if not isinstance(issuer, str) or not issuer:
-        raise InvalidIdentityToken("the token has no `iss` claim naming its provider")
-    return issuer

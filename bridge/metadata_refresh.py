@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bridge.clock import Clock
@@ -41,7 +41,9 @@ class MetadataRefresher:
         interval: timedelta = DEFAULT_INTERVAL,
         *,
         urls: Mapping[str, str],
+        on_refresh: Callable[[bool], None] | None = None,
     ) -> None:
+        """`on_refresh(ok)` is told of every fetch of a provider's metadata (for metrics)."""
         self._directory = directory
         self._fetcher = fetcher
         self._clock = clock
@@ -49,6 +51,7 @@ class MetadataRefresher:
         self._urls = dict(urls)
         self._last_run: datetime | None = None
         self._lock = threading.Lock()
+        self._on_refresh = on_refresh
 
     def refresh_due(self) -> list[str]:
         """Refresh every provider when the interval has passed; return the ARNs changed."""
@@ -68,8 +71,9 @@ class MetadataRefresher:
             document = self._fetch(url)
             parse_metadata(document, field=f"saml_providers.{name}.metadata_url")
             parse_idp_metadata(document, now=self._clock.now())
-            return self._apply(name, document)
+            changed = self._apply(name, document)
         except ClientFault as exc:
+            self._told(ok=False)
             log.warning(
                 "SAML provider %s: metadata from %s not used, keeping the last good copy: %s",
                 name,
@@ -77,6 +81,12 @@ class MetadataRefresher:
                 exc.message,
             )
             return None
+        self._told(ok=True)
+        return changed
+
+    def _told(self, *, ok: bool) -> None:
+        if self._on_refresh is not None:
+            self._on_refresh(ok)
 
     def _fetch(self, url: str) -> str:
         result = self._fetcher.fetch(url)

@@ -25,10 +25,18 @@ if TYPE_CHECKING:
     from bridge.assume import SessionIssuer
     from bridge.authz.authenticate import Authenticator
     from bridge.authz.decide import Authorizer
+    from bridge.authz.judge import Judge
+    from bridge.authz.last_access import LastAccess
+    from bridge.cli_grants import CliGrants
     from bridge.credentials.revocation import Revocations
     from bridge.directory.service import Directory
     from bridge.federate import Federation
+    from bridge.mapping.holder import RulesHolder
     from bridge.metadata_refresh import MetadataRefresher
+    from bridge.observability import Metrics
+    from bridge.ratelimit import RateLimiter
+    from bridge.storage.browser_sessions import BrowserSessionRepository
+    from bridge.verify.registry import LoginProviders
 
 
 @dataclass
@@ -45,6 +53,13 @@ class Services:
     _federation: Federation | None = field(default=None, repr=False)
     _session_issuer: SessionIssuer | None = field(default=None, repr=False)
     _revocations: Revocations | None = field(default=None, repr=False)
+    _cli_grants: CliGrants | None = field(default=None, repr=False)
+    _mapping: RulesHolder | None = field(default=None, repr=False)
+    _login_providers: LoginProviders | None = field(default=None, repr=False)
+    _metrics: Metrics | None = field(default=None, repr=False)
+    _rate_limiter: RateLimiter | None = field(default=None, repr=False)
+    _last_access: LastAccess | None = field(default=None, repr=False)
+    _browser_sessions: BrowserSessionRepository | None = field(default=None, repr=False)
     audit: AuditLog = field(default_factory=AuditLog)
 
     @property
@@ -57,9 +72,9 @@ class Services:
     def authorizer(self) -> Authorizer:
         """One per app, so its cache of compiled policy sets is shared by every request."""
         if self._authorizer is None:
-            from bridge.authz.decide import Authorizer
+            from bridge.observability import ObservedAuthorizer
 
-            self._authorizer = Authorizer(self.directory)
+            self._authorizer = ObservedAuthorizer(self.directory, metrics=self.metrics)
         return self._authorizer
 
     @property
@@ -85,6 +100,42 @@ class Services:
         return self._federation
 
     @property
+    def mapping(self) -> RulesHolder:
+        """The role mapping rules from `bridge.yaml` (validated by `load_settings`)."""
+        if self._mapping is None:
+            from bridge.mapping.holder import RulesHolder
+            from bridge.mapping.rules import load_rules
+
+            rules = load_rules(self.settings.mapping)
+            self._mapping = RulesHolder(rules, source=self.settings.config_path)
+        return self._mapping
+
+    @property
+    def login_providers(self) -> LoginProviders:
+        """The browser sign-in providers of `login_providers:` (SAML SP, OIDC RP)."""
+        if self._login_providers is None:
+            self._login_providers = make_login_providers(self)
+        return self._login_providers
+
+    @property
+    def cli_grants(self) -> CliGrants:
+        """Device codes, loopback codes and CLI sessions of `bridge login` (kept with the
+        browser sessions, so Redis when configured)."""
+        if self._cli_grants is None:
+            from datetime import timedelta
+
+            from bridge.cli_grants import CliGrants
+
+            self._cli_grants = CliGrants(
+                self.browser_sessions,
+                self.one_time,
+                clock=self.clock,
+                rng=self.rng,
+                session_lifetime=timedelta(hours=self.settings.session_absolute_hours),
+            )
+        return self._cli_grants
+
+    @property
     def revocations(self) -> Revocations:
         """Revoked sessions, shared through the store (cached about a second per process)."""
         if self._revocations is None:
@@ -106,6 +157,63 @@ class Services:
                 rng=self.rng,
             )
         return self._session_issuer
+
+    @property
+    def browser_sessions(self) -> BrowserSessionRepository:
+        """Login-page sessions: in Redis when `redis_url` is set, else in the store."""
+        if self._browser_sessions is None:
+            from bridge.storage.browser_sessions import open_browser_sessions
+
+            self._browser_sessions = open_browser_sessions(
+                self.settings.redis_url, self.store, self.clock
+            )
+        return self._browser_sessions
+
+    @property
+    def last_access(self) -> LastAccess:
+        """Service last accessed from decisions; one per app, so its write throttle is shared."""
+        if self._last_access is None:
+            from bridge.authz.last_access import LastAccess
+
+            self._last_access = LastAccess(self.store)
+        return self._last_access
+
+    @property
+    def judge(self) -> Judge:
+        """`/v1/authorize`: authenticate the subject caller, decide, audit, last accessed."""
+        from bridge.authz.judge import Judge
+
+        return Judge(
+            self.authenticator,
+            self.authorizer,
+            audit=self.audit,
+            last_access=self.last_access,
+            clock=self.clock,
+        )
+
+    @property
+    def metrics(self) -> Metrics:
+        """This app's Prometheus counters (its own registry), served by `GET /metrics`."""
+        if self._metrics is None:
+            from bridge.observability import Metrics
+
+            self._metrics = Metrics(audit_failures=self.audit.lost)
+        return self._metrics
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """Per-minute limits, counted in Redis when `redis_url` is set (fails open)."""
+        if self._rate_limiter is None:
+            from bridge.ratelimit import make_rate_limiter
+
+            metrics = self.metrics
+            self._rate_limiter = make_rate_limiter(
+                self.settings,
+                self.clock,
+                on_throttled=metrics.throttled,
+                on_error=metrics.rate_limiter_error,
+            )
+        return self._rate_limiter
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """Name → a call that raises `StorageUnavailable` when that dependency is down."""
@@ -149,7 +257,7 @@ def build_services(
 
 def _one_time(settings: Settings, store: Store, clock: Clock) -> OneTimeUse:
     if settings.redis_url:
-        return RedisOneTimeUse(settings.redis_url, clock=clock)
+        return RedisOneTimeUse(settings.redis_url, clock=clock, timeout=settings.db_connect_timeout)
     return store
 
 
@@ -169,6 +277,7 @@ def make_directory(services: Services) -> Directory:
 
 def make_federation(services: Services) -> Federation:
     from bridge.federate import Federation
+    from bridge.observability import ObservedOneTimeUse
     from bridge.saml_settings import warn_insecure
     from bridge.sp_keys import ensure_sp_key_pair, sp_entity_id
     from bridge.verify.http import UrlFetcher
@@ -184,18 +293,64 @@ def make_federation(services: Services) -> Federation:
         private_key_pem=pair.key_pem,
     )
     warn_insecure(settings.saml_providers, logging.getLogger("bridge"))
-    oidc = OIDCVerifier(clock=services.clock, fetcher=UrlFetcher(), jwks_cache=JWKSCache())
+    jwks = JWKSCache(on_refresh=lambda ok: services.metrics.idp_refresh("jwks", ok))
+    oidc = OIDCVerifier(clock=services.clock, fetcher=UrlFetcher(), jwks_cache=jwks)
     return Federation(
         directory=services.directory,
         key_ring=services.key_ring,
-        one_time=services.one_time,
+        one_time=ObservedOneTimeUse(services.one_time, services.metrics.replay_cache_error),
         clock=services.clock,
         rng=services.rng,
         saml=SAMLVerifier(clock=services.clock, sp=sp),
         oidc_verifier=oidc,
         saml_providers=settings.saml_providers,
         metadata_refresher=_metadata_refresher(services),
+        mapping=services.mapping,
+        login_providers=settings.login_providers,
     )
+
+
+def make_login_providers(services: Services) -> LoginProviders:
+    from bridge.login_settings import client_secret
+    from bridge.login_settings import warn_insecure as warn_inline_secrets
+    from bridge.sp_keys import ensure_sp_key_pair, sp_entity_id
+    from bridge.verify.http import UrlFetcher
+    from bridge.verify.oidc_rp import DiscoveryCache, OIDCRelyingParty, RPConfig
+    from bridge.verify.oidc_rp_http import UrlRPHttp
+    from bridge.verify.registry import RegistryParts, build_login_providers
+    from bridge.verify.saml_sp import SPInfo
+
+    settings, federation, base = services.settings, services.federation, services.base_url
+    pair = ensure_sp_key_pair(settings, base, clock=services.clock, rng=services.rng)
+    sp = SPInfo(
+        sp_entity_id(base), f"{base}/saml/acs", f"{base}/saml/slo", pair.key_pem, pair.cert_pem
+    )
+    warn_inline_secrets(settings.login_providers, logging.getLogger("bridge"))
+    discovery, http = DiscoveryCache(UrlFetcher()), UrlRPHttp()
+
+    def relying_party(config: RPConfig) -> OIDCRelyingParty:
+        return OIDCRelyingParty(
+            config,
+            clock=services.clock,
+            rng=services.rng,
+            discovery=discovery,
+            http=http,
+            verifier=federation.oidc_verifier,
+            provider_record=federation.oidc_provider_for,
+        )
+
+    parts = RegistryParts(
+        sp=sp,
+        saml_verifier=federation.saml_verifier,
+        saml_record=federation.saml_provider_named,
+        saml_settings=settings.saml_providers,
+        oidc_parts=relying_party,
+        client_secret=client_secret,
+        redirect_uri=f"{base}/oidc/callback",
+        clock=services.clock,
+        rng=services.rng,
+    )
+    return build_login_providers(settings.login_providers, parts)
 
 
 def _metadata_refresher(services: Services) -> MetadataRefresher | None:
@@ -209,4 +364,11 @@ def _metadata_refresher(services: Services) -> MetadataRefresher | None:
     if not urls:
         return None
     interval = timedelta(seconds=services.settings.metadata_refresh_seconds)
-    return MetadataRefresher(services.directory, UrlFetcher(), services.clock, interval, urls=urls)
+    return MetadataRefresher(
+        services.directory,
+        UrlFetcher(),
+        services.clock,
+        interval,
+        urls=urls,
+        on_refresh=lambda ok: services.metrics.idp_refresh("metadata", ok),
+    )

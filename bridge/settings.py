@@ -12,13 +12,17 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.login_settings import LoginProviderSettings, check_login_provider_names
+from bridge.login_settings import fault_key as login_fault_key
+from bridge.login_settings import is_secret_env as is_login_secret_env
+from bridge.login_settings import secret_faults as login_secret_faults
 from bridge.saml_settings import SAMLProviderSettings, check_provider_names
 
 CONFIG_FILE = "bridge.yaml"
@@ -46,6 +50,12 @@ ENV_KEYS: dict[str, str] = {
     "BRIDGE_SP_KEY_FILE": "sp_key_file",
     "BRIDGE_SP_CERT_FILE": "sp_cert_file",
     "BRIDGE_METADATA_REFRESH_SECONDS": "metadata_refresh_seconds",
+    "BRIDGE_LOG_FORMAT": "log_format",
+    "BRIDGE_RATE_LIMIT_SIGNIN_PER_MINUTE": "rate_limit_signin_per_minute",
+    "BRIDGE_RATE_LIMIT_STS_PER_MINUTE": "rate_limit_sts_per_minute",
+    "BRIDGE_RATE_LIMIT_PROVIDER_PER_MINUTE": "rate_limit_provider_per_minute",
+    "BRIDGE_SESSION_IDLE_MINUTES": "session_idle_minutes",
+    "BRIDGE_SESSION_ABSOLUTE_HOURS": "session_absolute_hours",
 }
 # Read elsewhere (by the CLI or the key ring), accepted here so they are not "unknown".
 ENV_ELSEWHERE = {"BRIDGE_HOME", "BRIDGE_MASTER_KEY", "BRIDGE_CONFIG"}
@@ -63,6 +73,11 @@ class Settings(BaseModel):
     base_url: str | None = None
     development: bool = False
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = None  # default: json for serve, text for CLI
+    # Rate limits (bridge/ratelimit.py): per client address, and per identity provider.
+    rate_limit_signin_per_minute: int = Field(default=30, ge=1, le=1_000_000)
+    rate_limit_sts_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+    rate_limit_provider_per_minute: int = Field(default=3000, ge=1, le=10_000_000)
     db_pool_size: int = Field(default=5, ge=1, le=200)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
@@ -70,7 +85,11 @@ class Settings(BaseModel):
     sp_key_file: Path | None = None
     sp_cert_file: Path | None = None
     saml_providers: dict[str, SAMLProviderSettings] = Field(default_factory=dict)
+    mapping: dict[str, Any] | None = None  # role mapping rules, see bridge/mapping/rules.py
+    login_providers: dict[str, LoginProviderSettings] = Field(default_factory=dict)
     metadata_refresh_seconds: int = Field(default=3600, ge=60, le=7 * 86400)
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # browser sessions
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
 
     @field_validator("saml_providers")
     @classmethod
@@ -78,6 +97,14 @@ class Settings(BaseModel):
         cls, value: dict[str, SAMLProviderSettings]
     ) -> dict[str, SAMLProviderSettings]:
         check_provider_names(value)
+        return value
+
+    @field_validator("login_providers")
+    @classmethod
+    def _login_providers(
+        cls, value: dict[str, LoginProviderSettings]
+    ) -> dict[str, LoginProviderSettings]:
+        check_login_provider_names(value)
         return value
 
     @field_validator("account_id")
@@ -182,12 +209,16 @@ def load_settings(
     values: dict[str, Any] = _read_yaml(home_path / CONFIG_FILE, faults)
     values.update(_read_env(env, faults))
     values.update(overrides or {})
+    faults.extend(_mapping_faults(values.get("mapping"), home_path / CONFIG_FILE))
     values["home"] = home_path
     try:
         settings = Settings(**values)
     except ValidationError as exc:
         faults.extend(_pydantic_faults(exc))
         raise ConfigError(faults) from None
+    faults.extend(
+        login_secret_faults(settings.login_providers, env, development=settings.development)
+    )
     if faults:
         raise ConfigError(faults)
     return settings
@@ -225,6 +256,17 @@ def _read_yaml(path: Path, faults: list[tuple[str, str]]) -> dict[str, Any]:
     return {str(key): value for key, value in loaded.items()}
 
 
+def _mapping_faults(raw: object, path: Path) -> list[tuple[str, str]]:
+    """Every fault of the `mapping:` rules, keyed by path, naming the file (a value that is
+    not a mapping is left to the model, which reports its type)."""
+    if not isinstance(raw, dict):
+        return []
+    from bridge.mapping.rules import parse_rules
+
+    _, faults = parse_rules(raw, "mapping")
+    return [(key, f"{message} (in {path})") for key, message in faults]
+
+
 def _read_env(env: Mapping[str, str], faults: list[tuple[str, str]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, raw in env.items():
@@ -232,7 +274,7 @@ def _read_env(env: Mapping[str, str], faults: list[tuple[str, str]]) -> dict[str
             continue
         if name in ENV_KEYS:
             values[ENV_KEYS[name]] = raw
-        elif name not in ENV_ELSEWHERE:
+        elif name not in ENV_ELSEWHERE and not is_login_secret_env(name):
             faults.append((name, "unknown environment variable"))
     return values
 
@@ -240,7 +282,7 @@ def _read_env(env: Mapping[str, str], faults: list[tuple[str, str]]) -> dict[str
 def _pydantic_faults(exc: ValidationError) -> list[tuple[str, str]]:
     faults = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(root)"
+        key = ".".join(str(part) for part in login_fault_key(error["loc"])) or "(root)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"

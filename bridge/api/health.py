@@ -1,4 +1,10 @@
-"""`/healthz` (the process answers) and `/readyz` (its dependencies answer)."""
+"""`/healthz` (the process answers) and `/readyz` (its dependencies answer).
+
+Once a write was lost since the process started (audit events, last-accessed updates
+that storage refused), `/readyz` also has `lost` (the counts) and `degraded` (what was
+lost). Lost writes do not make the process unready, since decisions still answer: the
+status stays `ready` (200).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +27,14 @@ def readyz() -> tuple[Response, int]:
     services = current_app.extensions["bridge"]
     checks = {name: _check(ping) for name, ping in services.readiness_checks().items()}
     ready = all(value == "ok" for value in checks.values())
-    body = jsonify(status="ready" if ready else "unavailable", checks=checks)
+    lost = {"audit_events": services.audit.lost(), "last_accessed": services.last_access.failures}
+    extra = {"lost": lost, "degraded": _degraded(lost)} if any(lost.values()) else {}
+    body = jsonify(status="ready" if ready else "unavailable", checks=checks, **extra)
     return body, 200 if ready else 503
+
+
+def _degraded(lost: dict[str, int]) -> list[str]:
+    return [f"{n} {what.replace('_', ' ')} lost" for what, n in lost.items() if n]
 
 
 def _check(ping: Callable[[], None]) -> str:

@@ -13,6 +13,8 @@ The signature is checked first (`sigv4.verify`), with the secret looked up:
   with `InvalidClientTokenId` (the credentials are no longer valid, as a deleted key
   is; `ExpiredToken` would invite clients to retry with the same credentials) and a
   message naming the rule. Nothing is written for temporary credentials.
+- A bearer session token alone (`authenticate_bearer`, for `/v1/authorize`): opened and
+  checked for expiry and revocation the same way, with no signature to check.
 """
 
 from __future__ import annotations
@@ -71,6 +73,20 @@ class Authenticator:
             return session_caller(proof, region=signed.region, service=signed.service)
         self._directory.keys.record_use(proof.key.access_key_id, signed.service, signed.region)
         return self._caller(proof, signed.region, signed.service)
+
+    def authenticate_bearer(
+        self, token: str, *, now: datetime, region: str, service: str
+    ) -> Caller:
+        """The caller holding the session token `token` of temporary credentials, with no
+        signature (a bearer token): opened with the key ring, refused when expired
+        (`ExpiredToken`) or revoked (`InvalidClientTokenId`), as for a signed request."""
+        if self._key_ring is None:
+            raise AuthenticationFailed(
+                "InvalidClientTokenId", "this bridge has no key ring to open session tokens"
+            )
+        claims = open_token(token, self._key_ring, now=now)
+        self._check_revocation(claims, now)
+        return session_caller(claims, region=region, service=service)
 
     def _session_secret(
         self,

@@ -71,7 +71,16 @@ class Authorizer:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def decide(self, caller: Caller, action: str, resource: str, facts: RequestFacts) -> Decision:
+    def decide(
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        facts: RequestFacts,
+        context: Mapping[str, object] | None = None,
+    ) -> Decision:
+        """`context`: more condition keys (from the service asking, for `/v1/authorize`);
+        the keys the bridge sets from the caller and `facts` win over them."""
         service, _, name = action.partition(":")
         if caller.restrictions.refusal(service.lower(), name) is not None:
             return NOTHING_ALLOWED
@@ -80,7 +89,7 @@ class Authorizer:
         policies = self._policies(caller)
         if policies is None:
             return NOTHING_ALLOWED
-        request = Request(action, resource, request_context(caller, facts))
+        request = Request(action, resource, {**(context or {}), **request_context(caller, facts)})
         return self._policy_set(policies).evaluate(request)
 
     def _policies(self, caller: Caller) -> _Policies | None:

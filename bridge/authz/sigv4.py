@@ -36,6 +36,7 @@ from bridge.authz.sigv4_parse import (
 __all__ = ["ALGORITHM", "MAX_PRESIGNED_EXPIRES", "TERMINATOR", "SigV4Error", "SignedRequest"]
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+ANY_SERVICE = "*"  # in `services`: accept a credential scoped to any service name
 _UNRESERVED = "-_.~"
 _INVALID_KEY = "The security token included in the request is invalid"
 
@@ -183,7 +184,7 @@ def _header_value(request: SignedRequest, name: str) -> str:
 
 
 def _check_scope(parsed: Parsed, services: Collection[str]) -> None:
-    if parsed.service not in services:
+    if ANY_SERVICE not in services and parsed.service not in services:
         wanted = ", ".join(f"'{name}'" for name in sorted(services))
         raise _mismatch(f"Credential should be scoped to correct service: {wanted}")
     if not parsed.region:
@@ -222,7 +223,7 @@ def _payload_hashes(request: SignedRequest, parsed: Parsed) -> tuple[str, ...]:
     SDKs with the hash of the empty body, so both are tried, and only for an empty body
     (a presigned URL must never vouch for a body it did not sign).
     """
-    computed = hashlib.sha256(request.body).hexdigest()
+    computed = request.payload_sha256 or hashlib.sha256(request.body).hexdigest()
     declared = request.header("x-amz-content-sha256")
     if declared is None or "x-amz-content-sha256" not in parsed.signed_headers:
         if parsed.expires is not None and not request.body:

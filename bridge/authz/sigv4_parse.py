@@ -45,13 +45,17 @@ class SigV4Error(AuthenticationFailed):
 
 @dataclass(frozen=True)
 class SignedRequest:
-    """A request as received: raw path and query, headers, exact body bytes."""
+    """A request as received: raw path and query, headers, exact body bytes.
+
+    `payload_sha256` (hex) stands for the body when only its hash is known, as when an
+    internal service passes on a request it received (`/v1/authorize`)."""
 
     method: str
     path: str
     query: str
     headers: Mapping[str, str]
     body: bytes = b""
+    payload_sha256: str | None = None
 
     def __post_init__(self) -> None:
         lowered: dict[str, str] = {}

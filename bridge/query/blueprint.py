@@ -24,6 +24,7 @@ from bridge.query.actions import VERSIONS
 from bridge.query.errors import INTERNAL, QueryError, WireError, to_wire
 from bridge.query.registry import Action, ActionContext, Registry
 from bridge.query.xml import render_error, render_success
+from bridge.ratelimit import check_sts_rate
 from bridge.services import Services
 
 log = logging.getLogger("bridge.query")
@@ -76,6 +77,8 @@ def _run(
     registry: Registry, action: Action, raw: dict[str, str], body: bytes, request_id: str
 ) -> Response:
     services: Services = current_app.extensions["bridge"]
+    if not action.signed:  # before anything is verified: the unsigned STS actions
+        check_sts_rate(services, request.remote_addr, action.name, raw)
     facts = RequestFacts(
         now=services.clock.now(),
         source_ip=request.remote_addr,
@@ -158,6 +161,7 @@ def _raw_path() -> str:
 
 
 def _error(service: str, wire: WireError, request_id: str) -> Response:
+    current_app.extensions["bridge"].metrics.refusal(wire.code)
     xml = render_error(service, wire.kind, wire.code, wire.message, request_id)
     return Response(xml, status=wire.status, content_type="text/xml")
 

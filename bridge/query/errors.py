@@ -48,6 +48,7 @@ _BY_CLASS: dict[type[errors.BridgeError], tuple[str, int]] = {
     errors.InvalidInput: ("InvalidInput", 400),
     errors.AccessDenied: ("AccessDenied", 403),
     errors.StorageUnavailable: ("ServiceUnavailable", 503),
+    errors.Throttled: ("Throttling", 400),  # Sender; botocore retries it (contract §1.4)
     token_errors.InvalidIdentityToken: ("InvalidIdentityToken", 400),
     token_errors.ExpiredIdentityToken: ("ExpiredTokenException", 400),
     token_errors.IdPCommunicationError: ("IDPCommunicationError", 400),

@@ -1,6 +1,7 @@
 """IAM credential report: GenerateCredentialReport and GetCredentialReport (CSV, base64).
 
-A report is generated synchronously and kept in the app's `ReportStore` for four hours.
+A report is generated synchronously and kept in the store (`uow.report_jobs`), so any
+instance answers GetCredentialReport; IAM calls it expired after four hours.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from datetime import UTC, datetime, timedelta
 
 from bridge.directory import ids
 from bridge.directory.passwords import PasswordPolicy
-from bridge.errors import NotFound
+from bridge.errors import AlreadyExists, NotFound
 from bridge.query.errors import QueryError
 from bridge.query.iam import IAM
-from bridge.query.iam_reports import CredentialReport, any_resource, report_store
+from bridge.query.iam_reports import JOB_RETENTION, any_resource, load_job, save_job
 from bridge.query.registry import ActionContext, Params, Result
 from bridge.storage.interfaces import AccessKey, User
+from bridge.storage.report_jobs import ReportJob
 
 REPORT_LIFETIME = timedelta(hours=4)
+REPORT_KIND = "credential_report"
 REPORT_HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
     "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
@@ -33,27 +36,36 @@ REPORT_HEADER = (
 @IAM.action("GenerateCredentialReport", resource=any_resource)
 def generate_credential_report(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
     """A new report when none is younger than four hours (IAM's rule), else COMPLETE."""
-    store, now = report_store(), ctx.services.clock.now()
-    with store.lock:
-        current = store.credential.get(ctx.account_id)
-        if current is not None and now - current.generated_at < REPORT_LIFETIME:
-            return {"State": "COMPLETE"}
-        store.credential[ctx.account_id] = CredentialReport(_report_csv(ctx), now)
+    now = ctx.services.clock.now()
+    current = load_job(ctx, _report_id(ctx))
+    if current is not None and now - current.created_at < REPORT_LIFETIME:
+        return {"State": "COMPLETE"}
+    content = _report_csv(ctx).decode("utf-8")
+    job = ReportJob(_report_id(ctx), REPORT_KIND, now, now + JOB_RETENTION, content, "text/csv")
+    try:
+        save_job(ctx, job)
+    except AlreadyExists:  # another instance stored one at the same moment: that one stands
+        return {"State": "COMPLETE"}
     return {"State": "STARTED", "Description": "No report exists. Starting a new report generation"}
 
 
 @IAM.action("GetCredentialReport", resource=any_resource)
 def get_credential_report(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
-    report = report_store().credential.get(ctx.account_id)
+    """The report from the store, whichever instance generated it."""
+    report = load_job(ctx, _report_id(ctx))
     if report is None:
         raise QueryError("ReportNotPresent", "no credential report exists; generate one", 410)
-    if ctx.services.clock.now() - report.generated_at >= REPORT_LIFETIME:
+    if ctx.services.clock.now() - report.created_at >= REPORT_LIFETIME:
         raise QueryError("ReportExpired", "the credential report is older than four hours", 410)
     return {
-        "Content": base64.b64encode(report.content).decode("ascii"),
+        "Content": base64.b64encode(report.content.encode("utf-8")).decode("ascii"),
         "ReportFormat": "text/csv",
-        "GeneratedTime": report.generated_at,
+        "GeneratedTime": report.created_at,
     }
+
+
+def _report_id(ctx: ActionContext) -> str:
+    return f"credential-report:{ctx.account_id}"
 
 
 def _report_csv(ctx: ActionContext) -> bytes:

@@ -1,7 +1,7 @@
 """IAM service last accessed: GenerateServiceLastAccessedDetails and its Get.
 
-A job is computed at once from what the directory records and kept in the app's
-`ReportStore`.
+A job is computed at once from what the directory records and kept in the store
+(`uow.report_jobs`), so any instance answers for a job started at another.
 """
 
 from __future__ import annotations
@@ -15,10 +15,19 @@ from bridge.directory import ids
 from bridge.errors import NotFound
 from bridge.policy import PolicyError, parse_policy
 from bridge.query.iam import IAM, MARKER, MAX_ITEMS, arn_field, paginate
-from bridge.query.iam_reports import LastAccessedJob, any_resource, principal_policies, report_store
+from bridge.query.iam_reports import (
+    JOB_RETENTION,
+    any_resource,
+    decode_content,
+    encode_content,
+    load_job,
+    principal_policies,
+    save_job,
+)
 from bridge.query.params import Field
 from bridge.query.registry import ActionContext, Params, Result
 from bridge.storage.interfaces import User
+from bridge.storage.report_jobs import ReportJob
 
 SERVICE_NAMES = {
     "iam": "AWS Identity and Access Management",
@@ -35,6 +44,7 @@ SERVICE_NAMES = {
     "secretsmanager": "AWS Secrets Manager",
 }
 Use = tuple[str, str, datetime, str | None]  # entity arn, service, when, region
+JOB_KIND = "service_last_accessed"
 
 
 @IAM.action(
@@ -48,10 +58,9 @@ def generate_service_last_accessed_details(ctx: ActionContext, p: Params) -> Res
     documents, uses = _entity_activity(ctx, p["Arn"])
     services = tuple(_service_entry(ns, uses) for ns in sorted(_namespaces(documents)))
     job_id = str(uuid.UUID(bytes=ctx.services.rng.token_bytes(16), version=4))
-    job = LastAccessedJob(p["Granularity"], ctx.services.clock.now(), services)
-    store = report_store()
-    with store.lock:
-        store.jobs[job_id] = job
+    now = ctx.services.clock.now()
+    content = encode_content(list(services))
+    save_job(ctx, ReportJob(job_id, JOB_KIND, now, now + JOB_RETENTION, content, p["Granularity"]))
     return {"JobId": job_id}
 
 
@@ -62,14 +71,14 @@ def generate_service_last_accessed_details(ctx: ActionContext, p: Params) -> Res
     MAX_ITEMS,
     resource=any_resource,
 )
-def get_service_last_accessed_details(ctx: ActionContext, p: Params) -> Result:  # noqa: ARG001
-    job = report_store().jobs.get(p["JobId"])
-    if job is None:
+def get_service_last_accessed_details(ctx: ActionContext, p: Params) -> Result:
+    job = load_job(ctx, p["JobId"])
+    if job is None or job.kind != JOB_KIND:
         raise NotFound(f"no service last accessed job has the id `{p['JobId']}`")
-    page, meta = paginate(job.services, p)
+    page, meta = paginate(decode_content(job.content), p)
     return {
         "JobStatus": "COMPLETED",
-        "JobType": job.granularity,
+        "JobType": job.detail,
         "JobCreationDate": job.created_at,
         "ServicesLastAccessed": list(page),
         "JobCompletionDate": job.created_at,
@@ -96,11 +105,20 @@ def _entity_activity(ctx: ActionContext, arn: str) -> tuple[list[str], list[Use]
 
 
 def _key_uses(ctx: ActionContext, user: User) -> list[Use]:
+    """The user's keys' last use, and the decisions `/v1/authorize` made on the user."""
     arn = ids.entity_arn(ctx.account_id, "user", user.path, user.name)
     return [
         (arn, key.last_used_service, key.last_used_at, key.last_used_region)
         for key in ctx.directory.keys.list(user.name)
         if key.last_used_at is not None and key.last_used_service is not None
+    ] + _decision_uses(ctx, user.user_id, arn)
+
+
+def _decision_uses(ctx: ActionContext, entity_id: str, arn: str) -> list[Use]:
+    """Service last accessed from `/v1/authorize` decisions (`bridge.authz.last_access`)."""
+    return [
+        (arn, use.namespace, use.last_authenticated, use.region)
+        for use in ctx.services.last_access.uses([entity_id])
     ]
 
 
@@ -110,11 +128,13 @@ def _group_uses(ctx: ActionContext, group_name: str) -> list[Use]:
 
 
 def _role_uses(ctx: ActionContext, role: Any) -> list[Use]:
-    """A role's last use is when it was assumed, through STS."""
-    if role.last_used_at is None:
-        return []
+    """A role's last use through STS is when it was assumed; its sessions' decisions at
+    `/v1/authorize` count for the services they named."""
     arn = ids.entity_arn(ctx.account_id, "role", role.path, role.name)
-    return [(arn, "sts", role.last_used_at, role.last_used_region)]
+    uses = _decision_uses(ctx, role.role_id, arn)
+    if role.last_used_at is None:
+        return uses
+    return [(arn, "sts", role.last_used_at, role.last_used_region), *uses]
 
 
 def _namespaces(documents: list[str]) -> set[str]:

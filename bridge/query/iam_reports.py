@@ -1,20 +1,18 @@
 """IAM account authorization details and the per-app store of reports and jobs.
 
 Also the reads the simulator shares: an entity's stored policies (`principal_policies`).
-Reports and last-accessed jobs are generated synchronously and kept in this process
-(`ReportStore`, one per app in `app.extensions`); instances behind a load balancer do
-not share them until they move to the database. The credential report is in
+Reports and last-accessed jobs are generated synchronously and kept in the store
+(`uow.report_jobs`), so every instance sharing the database answers for a job started
+at another. The credential report is in
 `iam_credential_report`, service last accessed in `iam_last_accessed`.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from datetime import datetime
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
-
-from flask import current_app
 
 from bridge.directory import ids
 from bridge.errors import InvalidInput, NotFound
@@ -33,6 +31,7 @@ from bridge.query.iam import (
 from bridge.query.params import Field
 from bridge.query.registry import ActionContext, Params, Result
 from bridge.query.xml import encode_policy
+from bridge.storage.report_jobs import ReportJob
 
 Kind = Literal["user", "group", "role"]
 
@@ -218,31 +217,42 @@ def _policy_detail(ctx: ActionContext, policy: Any) -> dict[str, Any]:
     return shape
 
 
-# --- reports kept per app ---------------------------------------------------------------
+# --- report jobs, kept in the store so any instance answers for them ----------------
+
+JOB_RETENTION = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class CredentialReport:
-    content: bytes
-    generated_at: datetime
+def save_job(ctx: ActionContext, job: ReportJob) -> None:
+    """Store the job (replacing one with the same id) and drop expired ones."""
+    with ctx.services.store.transaction() as uow:
+        uow.report_jobs.purge(ctx.services.clock.now())
+        uow.report_jobs.put(job)
 
 
-@dataclass(frozen=True)
-class LastAccessedJob:
-    granularity: str
-    created_at: datetime
-    services: tuple[dict[str, Any], ...]
+def load_job(ctx: ActionContext, job_id: str) -> ReportJob | None:
+    with ctx.services.store.transaction() as uow:
+        return uow.report_jobs.get(job_id, ctx.services.clock.now())
 
 
-@dataclass
-class ReportStore:
-    """Credential reports (by account) and last-accessed jobs (by job id) of one process."""
-
-    credential: dict[str, CredentialReport] = field(default_factory=dict)
-    jobs: dict[str, LastAccessedJob] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+def encode_content(value: Any) -> str:
+    """JSON text with datetimes tagged, so `decode_content` gives them back as datetimes."""
+    return json.dumps(value, default=_tag_datetime, sort_keys=True)
 
 
-def report_store() -> ReportStore:
-    store: ReportStore = current_app.extensions.setdefault("bridge.reports", ReportStore())
-    return store
+def decode_content(text: str) -> Any:
+    return json.loads(text, object_hook=_untag_datetime)
+
+
+def _tag_datetime(value: object) -> dict[str, str]:
+    if isinstance(value, datetime):
+        return {_DATETIME_TAG: value.isoformat()}
+    raise TypeError(f"cannot store a `{type(value).__name__}` in a report job")
+
+
+def _untag_datetime(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and _DATETIME_TAG in obj:
+        return datetime.fromisoformat(obj[_DATETIME_TAG])
+    return obj
+
+
+_DATETIME_TAG = "$datetime"

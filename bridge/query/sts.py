@@ -136,8 +136,12 @@ def _audited(
     try:
         session = grant()
     except BridgeError as exc:
-        _record(ctx, event, p, "failure", error=exc)
+        ctx.services.metrics.sign_in("unknown", "failure")
+        trace = getattr(exc, "trace", None)  # federate_mapping.MappingRefused
+        details = {"mapping": trace.to_dict()} if trace is not None else None
+        _record(ctx, event, p, "failure", error=exc, details=details)
         raise
+    ctx.services.metrics.sign_in(session.identity.provider_arn or "unknown", "success")
     details = {
         "role": session.role_arn,
         "provider": session.identity.provider_arn,
@@ -145,6 +149,8 @@ def _audited(
         "access_key_id": session.credentials.access_key_id,
         "expiration": session.credentials.expiration.isoformat(),
     }
+    if session.trace is not None:
+        details["mapping"] = session.trace.to_dict()
     _record(ctx, event, p, "success", principal=session.assumed_role_arn, details=details)
     return session
 
@@ -160,6 +166,8 @@ def _record(
     details: dict[str, Any] | None = None,
 ) -> None:
     wire = to_wire(error) if error is not None else None
+    if result == "success":  # every successful action recorded here issues credentials
+        ctx.services.metrics.credentials_issued(event)
     ctx.services.audit.record(
         AuditEvent(
             time=ctx.facts.now,

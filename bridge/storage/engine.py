@@ -1,8 +1,9 @@
 """Engines for the SQL store and the migrations, set up the same way for both.
 
 SQLite: foreign keys on, WAL journal (file databases), a busy timeout, all set on
-every new connection. PostgreSQL (`postgresql+psycopg://`): a connect timeout, a
-pre-ping pool, and an optional schema put first on the search path.
+every new connection. PostgreSQL (`postgresql+psycopg://`): a connect timeout, TCP keepalives and
+a user timeout, a pre-ping pool with a bounded wait, and an optional schema put first
+on the search path.
 """
 
 from __future__ import annotations
@@ -61,10 +62,28 @@ def _sqlite_engine(url: str, connect_timeout: float) -> Engine:
 def _postgres_engine(
     url: str, pool_size: int, connect_timeout: float, schema: str | None
 ) -> Engine:
-    connect_args: dict[str, Any] = {"connect_timeout": max(1, math.ceil(connect_timeout))}
+    """A server that vanishes mid-connection (a partition, not a clean restart) must not
+    hold a request forever: TCP keepalives and `tcp_user_timeout` (unacknowledged data)
+    end a dead connection within a few connect timeouts; the pool waits at most
+    `connect_timeout` for a free connection."""
+    seconds = max(1, math.ceil(connect_timeout))
+    connect_args: dict[str, Any] = {
+        "connect_timeout": seconds,
+        "keepalives": 1,
+        "keepalives_idle": max(5, 2 * seconds),
+        "keepalives_interval": seconds,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 1000 * max(5, 3 * seconds),
+    }
     if schema is not None:
         connect_args["options"] = f"-csearch_path={checked_schema(schema)}"
-    return create_engine(url, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout,
+        connect_args=connect_args,
+    )
 
 
 def checked_schema(schema: str) -> str:

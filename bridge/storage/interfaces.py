@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from bridge.storage.audit_records import AuditRepository
+from bridge.storage.report_jobs import ReportJobRepository
+from bridge.storage.service_access import ServiceAccessRepository
 
 
 @dataclass(frozen=True)
@@ -374,6 +376,8 @@ class UnitOfWork(Protocol):
     key_ring: KeyRingRepository
     revocations: RevocationRepository
     audit: AuditRepository
+    service_access: ServiceAccessRepository
+    report_jobs: ReportJobRepository
 
 
 class OneTimeUse(Protocol):

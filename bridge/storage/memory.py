@@ -51,6 +51,9 @@ from bridge.storage.memory_repos import (
     State,
     Versions,
 )
+from bridge.storage.memory_service_access import MemoryServiceAccess
+from bridge.storage.report_jobs import MemoryReportJobs, ReportJobRepository
+from bridge.storage.service_access import ServiceAccessRepository
 
 _SWEEP_EVERY = 1024
 
@@ -88,6 +91,8 @@ class _MemoryUnit:
         self.key_ring: KeyRingRepository = KeyRing(state)
         self.revocations: RevocationRepository = Revocations(state)
         self.audit: AuditRepository = MemoryAudit(state.audit)
+        self.service_access: ServiceAccessRepository = MemoryServiceAccess(state.service_access)
+        self.report_jobs: ReportJobRepository = MemoryReportJobs(state.report_jobs)
 
 
 class MemoryStore:

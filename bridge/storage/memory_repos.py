@@ -34,6 +34,8 @@ from bridge.storage.ordering import (
     describe_membership,
     version_order,
 )
+from bridge.storage.report_jobs import ReportJob
+from bridge.storage.service_access import ServiceAccess
 
 
 class _NamedRecord(Protocol):
@@ -67,6 +69,8 @@ class State:
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     revocations: list[Revocation] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
+    service_access: dict[tuple[str, str], ServiceAccess] = field(default_factory=dict)
+    report_jobs: dict[str, ReportJob] = field(default_factory=dict)
 
     def copy(self) -> State:
         copies = {name: value.copy() for name, value in vars(self).items() if name != "account"}

@@ -294,7 +294,41 @@ class AuditEventRow(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")
 
 
+class ServiceAccessRow(Base):
+    """When a user or role last used a service namespace (from `/v1/authorize` decisions)."""
+
+    __tablename__ = "service_last_accessed"
+    entity_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    entity_arn: Mapped[str] = mapped_column(String(ARN))
+    last_authenticated: Mapped[datetime] = mapped_column(UTCDateTime())
+    region: Mapped[str | None] = mapped_column(String(NAME), nullable=True)
+
+
 class OneTimeKeyRow(Base):
     __tablename__ = "one_time_keys"
     key: Mapped[str] = mapped_column(String(ARN), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ReportJobRow(Base):
+    """A credential report or a service-last-accessed job (`storage.report_jobs`)."""
+
+    __tablename__ = "report_jobs"
+    job_id: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(String(NAME), default="")
+
+
+class BrowserSessionRow(Base):
+    """A login-page session (or a sign-in throttle) keyed by a SHA-256 hex digest."""
+
+    __tablename__ = "browser_sessions"
+    key: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -2,7 +2,9 @@
 
 (`PX`, the time left until the expiry by the injected clock, so that a pinned clock
 governs it as it does for the other stores.) Fail closed: when Redis cannot be
-asked, `use_once` raises `StorageUnavailable` and never answers True.
+asked, `use_once` raises `StorageUnavailable` (503 at the edges) and never answers
+True. A connection error is retried once on a fresh connection, so the pooled
+connections a Redis restart cut do not each fail one request after it returns.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import math
 from datetime import datetime
 
 import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from bridge.clock import Clock, SystemClock
 from bridge.errors import StorageUnavailable
@@ -31,7 +36,13 @@ class RedisOneTimeUse:
         self._clock = clock or SystemClock()
         self._prefix = prefix
         self._client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # A pooled connection cut by a Redis restart fails once; try a fresh one.
+            # A SET that landed before the cut then reads as used: refused, never accepted.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
 
     def use_once(self, key: str, expires_at: datetime) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
 from bridge.clock import Clock, SystemClock
@@ -22,12 +23,14 @@ from bridge.storage.interfaces import UnitOfWork
 from bridge.storage.models import OneTimeKeyRow
 from bridge.storage.sql_unit import SqlUnit
 
-_UNREACHABLE = (OperationalError, InterfaceError)
+_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
 _PURGE_EVERY = 1000
 
 
-def unavailable(exc: DBAPIError) -> StorageUnavailable:
+def unavailable(exc: DBAPIError | PoolTimeout) -> StorageUnavailable:
     """A server fault for the log: the driver's first line, never the URL or parameters."""
+    if isinstance(exc, PoolTimeout):
+        return StorageUnavailable("database unavailable: no free pooled connection in time")
     detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
     return StorageUnavailable(f"database unavailable: {type(exc.orig).__name__}: {detail}")
 

@@ -63,7 +63,10 @@ from bridge.storage.ordering import (
     describe_membership,
     version_order,
 )
+from bridge.storage.report_jobs import ReportJobRepository
+from bridge.storage.service_access import ServiceAccessRepository
 from bridge.storage.sql_audit import SqlAudit
+from bridge.storage.sql_report_jobs import SqlReportJobs
 from bridge.storage.sql_repos import (
     Keyed,
     SqlNamed,
@@ -75,6 +78,7 @@ from bridge.storage.sql_repos import (
     to_record,
     values_of,
 )
+from bridge.storage.sql_service_access import SqlServiceAccess
 
 
 class _Pairs:
@@ -385,3 +389,5 @@ class SqlUnit:
         self.key_ring: KeyRingRepository = _KeyRing(session)
         self.revocations: RevocationRepository = _Revocations(session)
         self.audit: AuditRepository = SqlAudit(session)
+        self.service_access: ServiceAccessRepository = SqlServiceAccess(session)
+        self.report_jobs: ReportJobRepository = SqlReportJobs(session)

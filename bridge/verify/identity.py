@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Protocol = Literal["saml", "oidc", "local"]
 
@@ -51,3 +51,29 @@ def _text(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_TIMES = ("expires_at", "authenticated_at", "session_not_on_or_after")
+
+
+def identity_to_json(identity: VerifiedIdentity) -> dict[str, Any]:
+    """A JSON-ready form of `identity` (times as ISO 8601, tuples as lists)."""
+    data: dict[str, Any] = asdict(identity)
+    for name in _TIMES:
+        value = data[name]
+        data[name] = value.isoformat() if isinstance(value, datetime) else None
+    data["attributes"] = {k: list(v) for k, v in identity.attributes.items()}
+    data["amr"], data["groups"] = list(identity.amr), list(identity.groups)
+    return data
+
+
+def identity_from_json(data: Mapping[str, Any]) -> VerifiedIdentity:
+    """The inverse of `identity_to_json` (raises `KeyError`/`ValueError` on a bad form)."""
+    values = dict(data)
+    for name in _TIMES:
+        value = values.get(name)
+        values[name] = datetime.fromisoformat(value) if isinstance(value, str) else None
+    values["amr"] = tuple(values.get("amr", ()))
+    values["groups"] = tuple(values.get("groups", ()))
+    values["attributes"] = {k: tuple(v) for k, v in dict(values.get("attributes", {})).items()}
+    return VerifiedIdentity(**values)

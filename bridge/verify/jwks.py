@@ -175,8 +175,11 @@ class JWKSCache:
         max_ttl: timedelta = timedelta(hours=24),
         stale_ttl: timedelta = timedelta(hours=24),
         refresh_interval: timedelta = timedelta(seconds=60),
+        on_refresh: Callable[[bool], None] | None = None,
     ) -> None:
+        """`on_refresh(ok)` is told of every fetch of an issuer's keys (for metrics)."""
         self._ttl, self._min_ttl, self._max_ttl = ttl, min_ttl, max_ttl
+        self._on_refresh = on_refresh
         self._stale_ttl = stale_ttl
         self._interval = refresh_interval
         self._entries: dict[str, _Entry] = {}
@@ -222,10 +225,16 @@ class JWKSCache:
             loaded = load()
         except IdPCommunicationError as error:
             entry.last_error = error
+            self._told(ok=False)
             raise
+        self._told(ok=True)
         entry.keys, entry.last_error = loaded.keys, None
         entry.refresh_at = now + self._ttl_for(loaded.max_age_seconds)
         entry.expires_at = max(entry.refresh_at, now + self._stale_ttl)
+
+    def _told(self, *, ok: bool) -> None:
+        if self._on_refresh is not None:
+            self._on_refresh(ok)
 
     def _ttl_for(self, max_age_seconds: int | None) -> timedelta:
         if max_age_seconds is None:

@@ -76,7 +76,7 @@ ALGORITHMS = tuple(ALGORITHM_KTY)  # what STS accepts: RS256/384/512, ES256/384/
 MIN_RSA_BITS = 2048  # RFC 7518 3.3
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
-Kind = Literal["string", "strings", "time", "object"]
+Kind = Literal["string", "strings", "list", "time", "object"]  # list: may be empty
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ CLAIMS = (
     Claim("amr", False, "strings"),
     Claim("jti", False, "string"),
     Claim("email", False, "string"),
-    Claim("groups", False, "strings"),
+    Claim("groups", False, "list"),  # `[]` is no groups, not a fault (CONVENTIONS 3)
     Claim(TAGS_CLAIM, False, "object"),
     Claim(SOURCE_IDENTITY_CLAIM, False, "string"),
 )
@@ -311,6 +311,8 @@ def _typed(claim: Claim, value: Any) -> Any:
         return value
     if claim.kind == "strings" and _is_strings(value):
         return (value,) if isinstance(value, str) else tuple(value)
+    if claim.kind == "list" and (value == [] or _is_strings(value)):
+        return (value,) if isinstance(value, str) else tuple(value)
     if claim.kind == "time" and _is_time(value):
         return datetime.fromtimestamp(value, UTC)
     if claim.kind == "object" and isinstance(value, dict):
@@ -318,6 +320,7 @@ def _typed(claim: Claim, value: Any) -> Any:
     rule = {
         "string": "a non-empty string",
         "strings": "a string or an array of strings",
+        "list": "a string or an array of strings",
         "time": "a NumericDate (seconds since 1970)",
         "object": "a JSON object",
     }[claim.kind]

@@ -121,6 +121,8 @@ def start_bridge(home: Path, env: dict[str, str]) -> Iterator[LiveBridge]:
     creds = configparser.ConfigParser()
     creds.read(home / "admin-credentials")
     port = free_port()
+    # The pages and SAML endpoints name the bridge by its base URL: the served one.
+    env = {"BRIDGE_BASE_URL": f"http://127.0.0.1:{port}", **env}
     log = home.parent / f"{home.name}-serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

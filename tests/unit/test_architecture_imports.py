@@ -58,6 +58,7 @@ LIBRARY_HOMES = {
     "sqlalchemy": ("bridge.storage",),
     "alembic": ("bridge.storage",),
     "redis": ("bridge.storage",),
+    "prometheus_client": ("bridge.observability",),
     "flask": ("bridge.app", "bridge.login", "bridge.query", "bridge.api"),
     "werkzeug": ("bridge.app", "bridge.login", "bridge.query", "bridge.api"),
 }
@@ -138,6 +139,23 @@ def test_client_imports_nothing_of_the_server() -> None:
         if _top(name) == "bridge" and not _within(name, "bridge.client")
     ]
     assert offenders == []
+
+
+def test_client_uses_only_the_standard_library() -> None:
+    """`bridge.client` is installed alone by internal services: no third-party package."""
+    client = {m: names for m, names in SOURCES.items() if _within(m, "bridge.client")}
+    offenders = {
+        module: sorted(
+            name
+            for name in imports
+            if _top(name) not in sys.stdlib_module_names
+            and _top(name) != "_typeshed"  # typing-only stubs, under TYPE_CHECKING
+            and not _within(name, "bridge.client")
+        )
+        for module, imports in client.items()
+    }
+    assert "bridge.client.client" in client
+    assert {m: names for m, names in offenders.items() if names} == {}
 
 
 @pytest.mark.parametrize(

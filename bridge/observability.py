@@ -1,0 +1,169 @@
+"""Prometheus metrics of one app (the only prometheus_client import).
+
+`Metrics` keeps its own `CollectorRegistry`, never prometheus_client's global one: every
+app (and every test) counts on its own. Callers use the typed methods; label values are
+bounded by what the bridge knows (URL rules, error codes, provider ARNs, effects), never
+raw paths or client input.
+
+Under gunicorn each worker has its own counts; scrape each worker, or run one worker
+per instance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bridge.authz.decide import Authorizer
+from bridge.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from bridge.policy import Decision
+    from bridge.storage.interfaces import OneTimeUse
+
+NAMESPACE = "bridge"
+MAX_LABEL = 200  # longer label values are cut: a label is for grouping, not for records
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The counters and histograms of one app, exposed by `GET /metrics`."""
+
+    def __init__(self, *, audit_failures: Callable[[], int] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        reg = self.registry
+        self._requests = Counter(
+            "http_requests", "HTTP requests by endpoint (URL rule), method and status",
+            ["endpoint", "method", "status"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency by endpoint (URL rule)",
+            ["endpoint"], namespace=NAMESPACE, registry=reg, buckets=LATENCY_BUCKETS,
+        )  # fmt: skip
+        self._sign_ins = Counter(
+            "sign_ins", "sign-ins by identity provider and result (success or failure)",
+            ["provider", "result"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._refusals = Counter(
+            "refusals", "requests refused, by reason (the error code answered)",
+            ["reason"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._issued = Counter(
+            "credentials_issued", "temporary credentials issued, by kind (the action)",
+            ["kind"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._decisions = Histogram(
+            "decision_duration_seconds", "authorization decisions by effect, with latency",
+            ["effect"], namespace=NAMESPACE, registry=reg, buckets=LATENCY_BUCKETS,
+        )  # fmt: skip
+        self._refreshes = Counter(
+            "idp_refreshes", "JWKS and SAML metadata refreshes by kind and result",
+            ["kind", "result"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._replay_errors = Counter(
+            "replay_cache_errors", "one-time-use (replay) cache faults; the request failed closed",
+            namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._throttled = Counter(
+            "rate_limited", "requests refused by a rate limit, by scope",
+            ["scope"], namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        self._limiter_errors = Counter(
+            "rate_limiter_errors", "rate limit checks skipped because the counter store failed",
+            namespace=NAMESPACE, registry=reg,
+        )  # fmt: skip
+        if audit_failures is not None:
+            reg.register(_ReadCounter("bridge_audit_store_errors", _AUDIT_HELP, audit_failures))
+
+    def request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        self._requests.labels(_cut(endpoint), method, str(status)).inc()
+        self._latency.labels(_cut(endpoint)).observe(seconds)
+
+    def sign_in(self, provider: str, result: str) -> None:
+        self._sign_ins.labels(_cut(provider), result).inc()
+
+    def refusal(self, reason: str) -> None:
+        self._refusals.labels(_cut(reason)).inc()
+
+    def credentials_issued(self, kind: str) -> None:
+        self._issued.labels(kind).inc()
+
+    def decision(self, effect: str, seconds: float) -> None:
+        self._decisions.labels(effect).observe(seconds)
+
+    def idp_refresh(self, kind: str, ok: bool) -> None:
+        """`kind`: `jwks` or `metadata`."""
+        self._refreshes.labels(kind, "success" if ok else "failure").inc()
+
+    def replay_cache_error(self) -> None:
+        self._replay_errors.inc()
+
+    def throttled(self, scope: str) -> None:
+        self._throttled.labels(scope).inc()
+
+    def rate_limiter_error(self) -> None:
+        self._limiter_errors.inc()
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+_AUDIT_HELP = "audit events a store sink could not keep (lost), since the process started"
+
+
+class _ReadCounter(Collector):
+    """A counter whose value is read from elsewhere at scrape time."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        self._name, self._doc, self._read = name, documentation, read
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self._name, self._doc)
+        family.add_metric([], float(self._read()))
+        yield family
+
+
+def _cut(value: str) -> str:
+    return value[:MAX_LABEL]
+
+
+class ObservedOneTimeUse:
+    """A one-time-use store whose faults are counted (and still raised: fail closed)."""
+
+    def __init__(self, inner: OneTimeUse, on_error: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_error = on_error
+
+    def use_once(self, key: str, expires_at: datetime) -> bool:
+        try:
+            return self._inner.use_once(key, expires_at)
+        except StorageUnavailable:
+            self._on_error()
+            raise
+
+
+class ObservedAuthorizer(Authorizer):
+    """An `Authorizer` whose every decision is counted with its effect and latency."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    def decide(self, *args: Any, **kwargs: Any) -> Decision:
+        started = time.perf_counter()
+        decision = super().decide(*args, **kwargs)
+        self._metrics.decision(decision.effect, time.perf_counter() - started)
+        return decision
