@@ -3,7 +3,9 @@
 Every sign-in, issuance and refusal is an event. Secrets never enter an event:
 request parameters pass through `redact()` first. Sinks are pluggable; the default
 writes one JSON object per line to the `bridge.audit` logger; `StoreSink` keeps them in
-the database for `bridge audit query`.
+the database for `bridge audit query`, one transaction per event, and
+`bridge.audit_writer.AsyncStoreSink` (what `bridge serve` uses) does so in batches from
+a writer thread, so a request never waits for the audit store.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bridge.errors import BridgeError
 from bridge.storage.audit_records import AuditRecord
@@ -52,13 +55,55 @@ class AuditEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        record = asdict(self)
+        """One JSON object (a plain dict of the fields: `asdict` deep-copies, and this runs
+        for every request)."""
+        record = {name: getattr(self, name) for name in _FIELDS}
         record["time"] = self.time.isoformat()
+        record["parameters"] = dict(self.parameters)
+        record["details"] = dict(self.details)
         return json.dumps(record, sort_keys=True, default=str)
+
+
+_FIELDS = tuple(f.name for f in fields(AuditEvent))
 
 
 class AuditSink(Protocol):
     def write(self, event: AuditEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class AuditStats:
+    """What the store sinks did with the events they were given since the process started."""
+
+    queue_depth: int = 0  # queued or being written
+    written: int = 0
+    failed: int = 0  # the store refused them or stayed down past the retry bound
+    dropped: int = 0  # the queue was full, or the sink closed
+
+    @property
+    def lost(self) -> int:
+        return self.failed + self.dropped
+
+    def __add__(self, other: AuditStats) -> AuditStats:
+        return AuditStats(
+            self.queue_depth + other.queue_depth,
+            self.written + other.written,
+            self.failed + other.failed,
+            self.dropped + other.dropped,
+        )
+
+
+@runtime_checkable
+class CountingSink(Protocol):
+    """A sink that stores events and counts what it did (`StoreSink`, `AsyncStoreSink`)."""
+
+    def write(self, event: AuditEvent) -> None: ...
+
+    def stats(self) -> AuditStats: ...
+
+    def flush(self, timeout: float = 5.0) -> bool: ...
+
+    def close(self, timeout: float = 10.0) -> bool: ...
 
 
 class LoggingSink:
@@ -68,7 +113,8 @@ class LoggingSink:
         self._logger = logger or logging.getLogger("bridge.audit")
 
     def write(self, event: AuditEvent) -> None:
-        self._logger.info(event.to_json())
+        if self._logger.isEnabledFor(logging.INFO):  # no JSON made for a line nobody keeps
+            self._logger.info(event.to_json())
 
 
 class MemorySink:
@@ -96,6 +142,7 @@ class StoreSink:
         self._logger = logger or logging.getLogger("bridge.audit.store")
         self._lock = threading.Lock()
         self.failures = 0
+        self.written = 0
 
     def write(self, event: AuditEvent) -> None:
         try:
@@ -103,6 +150,20 @@ class StoreSink:
                 uow.audit.add(to_record(event))
         except (BridgeError, RuntimeError) as exc:  # RuntimeError: a nested memory transaction
             self._failed(event, exc)
+            return
+        with self._lock:
+            self.written += 1
+
+    def stats(self) -> AuditStats:
+        with self._lock:
+            return AuditStats(written=self.written, failed=self.failures)
+
+    def flush(self, timeout: float = 5.0) -> bool:  # noqa: ARG002 - nothing to wait for
+        """Nothing is ever pending: each event was stored (or counted) in `write`."""
+        return True
+
+    def close(self, timeout: float = 10.0) -> bool:  # noqa: ARG002 - nothing to wait for
+        return True
 
     def _failed(self, event: AuditEvent, exc: Exception) -> None:
         with self._lock:
@@ -142,8 +203,35 @@ class AuditLog:
             sink.write(event)
 
     def lost(self) -> int:
-        """Events a sink could not store since the process started (`StoreSink.failures`)."""
-        return sum(sink.failures for sink in self._sinks if isinstance(sink, StoreSink))
+        """Events a store sink could not keep since the process started (refused by the
+        store, or dropped because its queue was full)."""
+        return self.stats().lost
+
+    def stats(self) -> AuditStats:
+        """The store sinks' counts added up (the queue depth, written, failed, dropped)."""
+        total = AuditStats()
+        for sink in self._counting():
+            total += sink.stats()
+        return total
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event is stored or counted lost; False on timeout."""
+        deadline = time.monotonic() + timeout
+        done = True
+        for sink in self._counting():
+            done = sink.flush(max(deadline - time.monotonic(), 0.0)) and done
+        return done
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Drain (up to `timeout` seconds) and stop the store sinks; left events are lost."""
+        deadline = time.monotonic() + timeout
+        done = True
+        for sink in self._counting():  # every sink, even after one timed out
+            done = sink.close(max(deadline - time.monotonic(), 0.0)) and done
+        return done
+
+    def _counting(self) -> list[CountingSink]:
+        return [sink for sink in self._sinks if isinstance(sink, CountingSink)]
 
 
 def redact(parameters: Mapping[str, Any]) -> dict[str, Any]:

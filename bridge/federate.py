@@ -251,9 +251,10 @@ class Federation:
             return saml_context(identity, name, self.account_id)
         return oidc_context(identity)
 
+    # provider and role reads: the directory's read cache (`bridge.directory.cached`)
     def _saml_provider(self, principal_arn: str) -> SAMLProvider:
         try:
-            return self._directory.saml_providers.get(principal_arn)
+            return self._directory.cached.saml_provider(principal_arn)
         except NotFound:
             raise InvalidIdentityToken(
                 f"the SAML provider `{principal_arn}` is not registered in this account"
@@ -261,7 +262,7 @@ class Federation:
 
     def _oidc_provider(self, issuer: str) -> OIDCProvider:
         try:
-            return self._directory.oidc_providers.get(
+            return self._directory.cached.oidc_provider(
                 ids.oidc_provider_arn(self.account_id, issuer)
             )
         except NotFound:
@@ -274,7 +275,7 @@ class Federation:
         if parsed.account_id != self.account_id or parsed.kind != "role":
             raise AccessDenied(f"Not authorized to perform {action} on {role_arn}")
         try:
-            role = self._directory.roles.get(parsed.name)
+            role = self._directory.cached.role_named(parsed.name)
         except NotFound:
             raise AccessDenied(f"Not authorized to perform {action} on {role_arn}") from None
         return role, self._directory.roles.arn(role)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal, TextIO
 
 LogFormat = Literal["json", "text"]
@@ -24,6 +26,7 @@ _REQUEST_ID: ContextVar[str | None] = ContextVar("bridge_request_id", default=No
 _REQUEST_LINE_QUERY = re.compile(r'\b([A-Z]{3,7} /[^ ?"]*)\?[^ "]*')
 _ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours its access lines
 _HANDLER_MARK = "_bridge_handler"
+AUDIT_LOGGER = "bridge.audit"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -59,6 +62,8 @@ class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", "request_id"[, "exception"]}` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.name == AUDIT_LOGGER and not record.args and not record.exc_info:
+            return self._audit_line(record)
         line: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -71,6 +76,19 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False, default=str)
+
+    @staticmethod
+    def _audit_line(record: logging.LogRecord) -> str:
+        """An audit event is our own redacted JSON (`AuditEvent.to_json`): the message as
+        it is, not searched for terminal colours or query strings."""
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": str(record.msg),
+            "request_id": getattr(record, "request_id", None),
+        }
+        return json.dumps(line, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
@@ -86,6 +104,7 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(level: str, log_format: LogFormat, stream: TextIO | None = None) -> None:
     """One handler on the root logger (replacing the one installed before, if any)."""
+    _skip_unused_record_fields()
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)
@@ -98,6 +117,44 @@ def configure_logging(level: str, log_format: LogFormat, stream: TextIO | None =
     root.setLevel(level)
 
 
+def _skip_unused_record_fields() -> None:
+    """No line shows the caller's file, thread or process, and finding them costs more
+    than formatting the line (every request logs): skip them."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def chosen_format(configured: str | None, default: LogFormat) -> LogFormat:
     """`log_format` from the settings, else the command's default."""
     return "text" if (configured or default) == "text" else "json"
+
+
+_AUDIT_MARK = "_bridge_audit_handler"
+
+
+def configure_audit_stream(target: str | None, home: Path) -> Path | None:
+    """Send the audit JSON lines (`bridge.audit`) to their own stream, one event per line
+    and nothing else, instead of mixing them into the logs; the file path when a file."""
+    logger = logging.getLogger(AUDIT_LOGGER)
+    for old in [h for h in logger.handlers if getattr(h, _AUDIT_MARK, False)]:
+        logger.removeHandler(old)
+        old.close()
+    if not target:
+        logger.propagate = True
+        return None
+    path: Path | None = None
+    if target in {"stdout", "stderr"}:
+        handler: logging.Handler = logging.StreamHandler(getattr(sys, target))
+    else:
+        path = Path(target) if Path(target).is_absolute() else home / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        handler = logging.FileHandler(path, encoding="utf-8")
+    setattr(handler, _AUDIT_MARK, True)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return path

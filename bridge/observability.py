@@ -23,13 +23,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.authz.decide import Authorizer
 from bridge.errors import StorageUnavailable
 
 if TYPE_CHECKING:
+    from bridge.audit import AuditStats
     from bridge.policy import Decision
     from bridge.storage.interfaces import OneTimeUse
 
@@ -41,7 +42,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     """The counters and histograms of one app, exposed by `GET /metrics`."""
 
-    def __init__(self, *, audit_failures: Callable[[], int] | None = None) -> None:
+    def __init__(self, *, audit: Callable[[], AuditStats] | None = None) -> None:
         self.registry = CollectorRegistry()
         reg = self.registry
         self._requests = Counter(
@@ -84,8 +85,8 @@ class Metrics:
             "rate_limiter_errors", "rate limit checks skipped because the counter store failed",
             namespace=NAMESPACE, registry=reg,
         )  # fmt: skip
-        if audit_failures is not None:
-            reg.register(_ReadCounter("bridge_audit_store_errors", _AUDIT_HELP, audit_failures))
+        if audit is not None:
+            reg.register(_AuditCollector(audit))
 
     def request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self._requests.labels(_cut(endpoint), method, str(status)).inc()
@@ -121,19 +122,30 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-_AUDIT_HELP = "audit events a store sink could not keep (lost), since the process started"
+class _AuditCollector(Collector):
+    """The audit store sinks' counts (`AuditLog.stats`), read at scrape time."""
 
-
-class _ReadCounter(Collector):
-    """A counter whose value is read from elsewhere at scrape time."""
-
-    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
-        self._name, self._doc, self._read = name, documentation, read
+    def __init__(self, read: Callable[[], AuditStats]) -> None:
+        self._read = read
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(self._name, self._doc)
-        family.add_metric([], float(self._read()))
-        yield family
+        stats = self._read()
+        counters = (
+            ("bridge_audit_events_written", "audit events stored", stats.written),
+            ("bridge_audit_events_lost", "audit events lost (store refused or down past "
+             "the retry bound, or queue full)", stats.lost),
+            ("bridge_audit_store_errors", "audit events lost because the store refused them "
+             "or stayed down past the retry bound", stats.failed),
+        )  # fmt: skip
+        for name, documentation, count in counters:
+            family = CounterMetricFamily(name, documentation + ", since the process started")
+            family.add_metric([], float(count))
+            yield family
+        depth = GaugeMetricFamily(
+            "bridge_audit_queue_depth", "audit events queued or being written to the store"
+        )
+        depth.add_metric([], float(stats.queue_depth))
+        yield depth
 
 
 def _cut(value: str) -> str:

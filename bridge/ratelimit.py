@@ -43,6 +43,14 @@ class WindowCounter(Protocol):
         """Add one to `key` in `window` and return the count so far in that window."""
         ...
 
+    def increment_until(
+        self, keys: list[str], limits: list[int], window: int, ttl_seconds: int
+    ) -> int | None:
+        """Count each key in turn and stop at the first past its limit (its index is
+        returned; later keys are not counted); None when none is. One round trip where
+        the store allows."""
+        ...
+
 
 class MemoryWindowCounter:
     """Counts of the newest window only (older windows are dropped when a newer one
@@ -67,6 +75,14 @@ class MemoryWindowCounter:
                 self._counts.popitem(last=False)
             return count
 
+    def increment_until(
+        self, keys: list[str], limits: list[int], window: int, ttl_seconds: int
+    ) -> int | None:
+        for index, (key, limit) in enumerate(zip(keys, limits, strict=True)):
+            if self.increment(key, window, ttl_seconds) > limit:
+                return index
+        return None
+
     def __len__(self) -> int:
         return len(self._counts)
 
@@ -89,17 +105,30 @@ class RateLimiter:
 
     def check(self, scope: str, key: str, limit: int) -> None:
         """Count one request of `key` in `scope`; raise `Throttled` past `limit` a window."""
+        self.check_all([(scope, key, limit)])
+
+    def check_all(self, limits: list[tuple[str, str, int]]) -> None:
+        """Count one request against each (scope, key, limit) in turn, in one round trip;
+        raise `Throttled` for the first past its limit. Later keys are then not counted,
+        so a client over its own limit cannot spend a provider's budget."""
         now = self._clock.now().timestamp()
         window = int(now // self._window)
+        keys = [_counter_key(scope, key) for scope, key, _ in limits]
         try:
-            count = self._counter.increment(_counter_key(scope, key), window, 2 * self._window)
+            over = self._counter.increment_until(
+                keys, [limit for _, _, limit in limits], window, 2 * self._window
+            )
         except StorageUnavailable as exc:
+            scope = ", ".join(scope for scope, _, _ in limits)
             log.warning("rate limit `%s` not checked, request allowed: %s", scope, exc.message)
             if self._on_error is not None:
                 self._on_error()
             return
-        if count <= limit:
-            return
+        if over is not None:
+            scope, _, limit = limits[over]
+            self._throttled(scope, limit, window, now)
+
+    def _throttled(self, scope: str, limit: int, window: int, now: float) -> None:
         if self._on_throttled is not None:
             self._on_throttled(scope)
         retry_after = max(1, math.ceil((window + 1) * self._window - now))
@@ -137,25 +166,25 @@ def check_signin_rate(services: Services, address: str | None, provider: str | N
     """For the sign-in pages: raise `Throttled` when `address` (or `provider`) is over its
     limit (`rate_limit_signin_per_minute`, `rate_limit_provider_per_minute`)."""
     settings = services.settings
-    services.rate_limiter.check(
-        "signin", address or "unknown", settings.rate_limit_signin_per_minute
-    )
+    limits = [("signin", address or "unknown", settings.rate_limit_signin_per_minute)]
     if provider:
-        services.rate_limiter.check("provider", provider, settings.rate_limit_provider_per_minute)
+        limits.append(("provider", provider, settings.rate_limit_provider_per_minute))
+    services.rate_limiter.check_all(limits)
 
 
 def check_sts_rate(
     services: Services, address: str | None, action: str, params: Mapping[str, str]
 ) -> None:
     """For the unsigned STS actions, before anything is verified: per client address
-    (`rate_limit_sts_per_minute`), then per provider named in the request."""
+    (`rate_limit_sts_per_minute`) and per provider named in the request, in one round trip."""
     if action not in UNSIGNED_STS_ACTIONS:
         return
     settings = services.settings
-    services.rate_limiter.check("sts", address or "unknown", settings.rate_limit_sts_per_minute)
+    limits = [("sts", address or "unknown", settings.rate_limit_sts_per_minute)]
     provider = unsigned_sts_provider(action, params)
     if provider:
-        services.rate_limiter.check("provider", provider, settings.rate_limit_provider_per_minute)
+        limits.append(("provider", provider, settings.rate_limit_provider_per_minute))
+    services.rate_limiter.check_all(limits)
 
 
 def unsigned_sts_provider(action: str, params: Mapping[str, str]) -> str | None:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge.audit import AuditLog, LoggingSink, StoreSink
+from bridge.audit import AuditLog, LoggingSink
+from bridge.audit_writer import AsyncStoreSink, WriterPolicy
 from bridge.clock import Clock, Random, SystemClock, SystemRandom
 from bridge.credentials.keys import KeyRing, load_master_key
 from bridge.settings import Settings
@@ -20,6 +21,7 @@ from bridge.storage.interfaces import OneTimeUse, Store
 from bridge.storage.redis_once import RedisOneTimeUse
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+MAPPING_WATCH_SECONDS = 2.0  # how often bridge.yaml is looked at for new mapping rules
 
 if TYPE_CHECKING:
     from bridge.assume import SessionIssuer
@@ -107,7 +109,9 @@ class Services:
             from bridge.mapping.rules import load_rules
 
             rules = load_rules(self.settings.mapping)
-            self._mapping = RulesHolder(rules, source=self.settings.config_path)
+            self._mapping = RulesHolder(
+                rules, source=self.settings.config_path, watch_seconds=MAPPING_WATCH_SECONDS
+            )
         return self._mapping
 
     @property
@@ -197,7 +201,7 @@ class Services:
         if self._metrics is None:
             from bridge.observability import Metrics
 
-            self._metrics = Metrics(audit_failures=self.audit.lost)
+            self._metrics = Metrics(audit=self.audit.stats)
         return self._metrics
 
     @property
@@ -223,6 +227,7 @@ class Services:
         return checks
 
     def close(self) -> None:
+        self.audit.close()  # drains the audit queue into the store first
         self.store.close()
 
 
@@ -251,8 +256,15 @@ def build_services(
         store=store,
         key_ring=key_ring,
         one_time=_one_time(settings, store, clock),
-        audit=AuditLog(LoggingSink(), StoreSink(store)),
+        audit=AuditLog(LoggingSink(), _audit_store_sink(settings, store)),
     )
+
+
+def _audit_store_sink(settings: Settings, store: Store) -> AsyncStoreSink:
+    policy = WriterPolicy(
+        queue_size=settings.audit_queue_size, flush_interval=settings.audit_flush_ms / 1000
+    )
+    return AsyncStoreSink(store, policy)
 
 
 def _one_time(settings: Settings, store: Store, clock: Clock) -> OneTimeUse:

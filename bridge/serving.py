@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
 from bridge.errors import ClientFault
-from bridge.logging_setup import chosen_format, configure_logging
+from bridge.logging_setup import chosen_format, configure_audit_stream, configure_logging
 from bridge.settings import CONFIG_FILE, Settings, load_settings
 
-# gunicorn's access line without the query string (`%(U)s`, not `%(r)s`): an unsigned STS
-# call can carry a SAML assertion or a web identity token there. `%(L)s`: seconds taken.
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)s %({x-amzn-requestid}o)s'
+# Below gunicorn's graceful timeout (30 s), so a draining worker is not killed mid-write.
+AUDIT_DRAIN_SECONDS = 20.0
 
 
 def serve(home: Path, *, host: str, port: int, workers: int | None) -> None:
     settings = prepare_settings(home, host=host, port=port)
     configure_logging(settings.log_level, chosen_format(settings.log_format, "json"))
+    configure_audit_stream(settings.audit_stream, settings.home)
     # The app writes each access line itself (`bridge.access`, with the request id).
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if workers:
@@ -64,7 +65,26 @@ def _serve_development(settings: Settings, host: str, port: int) -> None:
 
     app = create_app(settings)
     print(f"bridge serving {settings.base_url} (development server; use --workers in production)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # SIGTERM would end the process without cleanup: exit so the audit queue drains first.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        drain_audit(app)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def drain_audit(app: Any, timeout: float = AUDIT_DRAIN_SECONDS) -> None:
+    """Store the audit events `app` still has queued (at most `timeout` seconds), then stop
+    its writer; what cannot be stored in time is counted lost and logged."""
+    services = app.extensions["bridge"]
+    if not services.audit.close(timeout):
+        logging.getLogger("bridge").error(
+            "audit queue not drained at shutdown: %s", services.audit.stats()
+        )
 
 
 def _serve_gunicorn(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -72,14 +92,24 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, workers: int) -> N
 
     from bridge.app import create_app
 
+    loaded: list[Any] = []  # the app this worker process built (workers do not share it)
+
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        """A worker ending gracefully (SIGTERM, max requests) drains its audit queue."""
+        for app in loaded:
+            drain_audit(app)
+
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{_url_host(host)}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            # No gunicorn access log: the app writes one `bridge.access` line per request,
+            # with the request id and without the query string.
+            self.cfg.set("accesslog", None)
+            self.cfg.set("worker_exit", worker_exit)
 
         def load(self) -> Any:
-            return create_app(settings)
+            loaded.append(create_app(settings))
+            return loaded[-1]
 
     _Gunicorn().run()

@@ -44,6 +44,9 @@ ENV_KEYS: dict[str, str] = {
     "BRIDGE_DEVELOPMENT": "development",
     "BRIDGE_LOG_LEVEL": "log_level",
     "BRIDGE_DB_POOL_SIZE": "db_pool_size",
+    "BRIDGE_AUDIT_QUEUE_SIZE": "audit_queue_size",
+    "BRIDGE_AUDIT_STREAM": "audit_stream",
+    "BRIDGE_AUDIT_FLUSH_MS": "audit_flush_ms",
     "BRIDGE_DB_CONNECT_TIMEOUT": "db_connect_timeout",
     "BRIDGE_MAX_REQUEST_BYTES": "max_request_bytes",
     "BRIDGE_IDP_METADATA_DIR": "idp_metadata_dir",
@@ -79,6 +82,13 @@ class Settings(BaseModel):
     rate_limit_sts_per_minute: int = Field(default=300, ge=1, le=1_000_000)
     rate_limit_provider_per_minute: int = Field(default=3000, ge=1, le=10_000_000)
     db_pool_size: int = Field(default=5, ge=1, le=200)
+    # Audit events wait in a bounded queue for one writer thread per process, which stores
+    # them in batches at most `audit_flush_ms` after they were queued (bridge/audit_writer.py).
+    audit_queue_size: int = Field(default=10_000, ge=1, le=10_000_000)
+    # Where `bridge serve` writes audit events as JSON lines: None = with the other logs,
+    # `stdout`, `stderr`, or a file (relative to the home; created 0600, appended to).
+    audit_stream: str | None = None
+    audit_flush_ms: int = Field(default=200, ge=1, le=600_000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     idp_metadata_dir: Path | None = None

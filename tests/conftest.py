@@ -24,3 +24,16 @@ def peers_dir() -> Path:
     the checkout (where the workplace and CI lay them)."""
     configured = os.environ.get("BRIDGE_PEERS_DIR")
     return Path(configured) if configured else REPOSITORY.parent / "shared" / "peers"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a live bridge's log holds a secret the tests gave it."""
+    from tests.support.secret_scan import scan
+
+    findings = scan()
+    if findings:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for finding in findings:
+            if reporter is not None:
+                reporter.write_line(f"SECRET IN LOG: {finding}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

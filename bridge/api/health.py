@@ -3,7 +3,8 @@
 Once a write was lost since the process started (audit events, last-accessed updates
 that storage refused), `/readyz` also has `lost` (the counts) and `degraded` (what was
 lost). Lost writes do not make the process unready, since decisions still answer: the
-status stays `ready` (200).
+status stays `ready` (200). `audit` always has the audit queue's depth (events not
+yet stored) and the events written and lost by this process.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ def readyz() -> tuple[Response, int]:
     services = current_app.extensions["bridge"]
     checks = {name: _check(ping) for name, ping in services.readiness_checks().items()}
     ready = all(value == "ok" for value in checks.values())
-    lost = {"audit_events": services.audit.lost(), "last_accessed": services.last_access.failures}
+    audit = services.audit.stats()
+    lost = {"audit_events": audit.lost, "last_accessed": services.last_access.failures}
     extra = {"lost": lost, "degraded": _degraded(lost)} if any(lost.values()) else {}
-    body = jsonify(status="ready" if ready else "unavailable", checks=checks, **extra)
+    queue = {"queue_depth": audit.queue_depth, "written": audit.written, "lost": audit.lost}
+    body = jsonify(status="ready" if ready else "unavailable", checks=checks, audit=queue, **extra)
     return body, 200 if ready else 503
 
 

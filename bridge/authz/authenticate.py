@@ -4,9 +4,12 @@ The signature is checked first (`sigv4.verify`), with the secret looked up:
 
 - Long-term keys (no security token): through the directory; only an Active key of an
   existing user (or of the root account) has a secret, so inactive or deleted keys
-  stop working at once. A successful use records the key's last use.
+  stop working (read through the directory cache: at once at this instance, within
+  about a second at others). A successful use records the key's last use, at most
+  once a minute per key (`KeyUse`).
 - Temporary credentials (a signed `X-Amz-Security-Token`): the session token is
-  opened with the key ring, without a database read; the access key id it holds must
+  opened with the key ring, without a database read (and kept opened in this process,
+  `OpenedTokens`, so a busy session is decrypted once); the access key id it holds must
   be the one in the credential scope, and the secret comes from the token. An expired
   token is refused with `ExpiredToken` before the signature is checked. Once the
   signature holds, the revocation rules are consulted: a revoked session is refused
@@ -23,10 +26,12 @@ import hmac
 from collections.abc import Collection
 from datetime import UTC, datetime
 
+from bridge.authz.key_use import KeyUse
+from bridge.authz.opened_tokens import OpenedTokens
 from bridge.authz.principal import Caller, session_caller
 from bridge.authz.sigv4 import SignedRequest, SigningKeyCache, verify
 from bridge.credentials.revocation import RevocationCheck
-from bridge.credentials.tokens import SessionClaims, TokenSealer, open_token
+from bridge.credentials.tokens import SessionClaims, TokenSealer
 from bridge.directory import ids
 from bridge.directory.keys import AuthenticatedKey
 from bridge.directory.service import Directory
@@ -49,6 +54,8 @@ class Authenticator:
         self._key_ring = key_ring
         self._revocations = revocations
         self._signing_keys = SigningKeyCache()
+        self.key_use = KeyUse(directory.keys)
+        self._opened = OpenedTokens()
 
     def authenticate(
         self, request: SignedRequest, *, now: datetime, services: Collection[str]
@@ -58,7 +65,7 @@ class Authenticator:
         def lookup(access_key_id: str, security_token: str | None) -> str | None:
             if security_token is not None:
                 return self._session_secret(access_key_id, security_token, now, found)
-            key = self._directory.keys.authenticate(access_key_id)
+            key = self._directory.cached.access_key(access_key_id)
             if key is None:
                 return None
             found["key"] = key
@@ -71,7 +78,7 @@ class Authenticator:
         if isinstance(proof, SessionClaims):
             self._check_revocation(proof, now)
             return session_caller(proof, region=signed.region, service=signed.service)
-        self._directory.keys.record_use(proof.key.access_key_id, signed.service, signed.region)
+        self.key_use.record(proof.key.access_key_id, signed.service, signed.region, now=now)
         return self._caller(proof, signed.region, signed.service)
 
     def authenticate_bearer(
@@ -84,7 +91,7 @@ class Authenticator:
             raise AuthenticationFailed(
                 "InvalidClientTokenId", "this bridge has no key ring to open session tokens"
             )
-        claims = open_token(token, self._key_ring, now=now)
+        claims = self._opened.open(token, self._key_ring, now=now)
         self._check_revocation(claims, now)
         return session_caller(claims, region=region, service=service)
 
@@ -97,7 +104,7 @@ class Authenticator:
     ) -> str | None:
         if self._key_ring is None:
             return None
-        claims = open_token(token, self._key_ring, now=now)
+        claims = self._opened.open(token, self._key_ring, now=now)
         if not hmac.compare_digest(claims.access_key_id, access_key_id):
             raise AuthenticationFailed(
                 "InvalidClientTokenId",

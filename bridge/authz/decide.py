@@ -13,8 +13,9 @@ federated users), then the policy engine judges:
   (AWS: the intersection of the user's policies and the session policy).
 
 A role or user deleted since the session was issued leaves nothing allowed.
-Compiled policy sets are cached by the content of the policies, so an unchanged
-principal costs one directory read and no parsing.
+Compiled policy sets are cached by the content of the policies, and the policies are
+read through the directory cache (`bridge.directory.cache`), so an unchanged principal
+costs no database read and no parsing.
 """
 
 from __future__ import annotations

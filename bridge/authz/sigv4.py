@@ -109,7 +109,10 @@ def verify(
     if secret is None:
         raise SigV4Error("InvalidClientTokenId", _INVALID_KEY)
     scope = (parsed.scope_date, parsed.region, parsed.service)
-    key = signing_keys.get(secret, *scope) if signing_keys else derive_signing_key(secret, *scope)
+    if signing_keys is not None:  # not `if signing_keys`: an empty cache is falsy (`__len__`)
+        key = signing_keys.get(secret, *scope)
+    else:
+        key = derive_signing_key(secret, *scope)
     if not any(_signature_matches(request, parsed, key, h) for h in payload_hashes):
         raise _mismatch(
             "The request signature we calculated does not match the signature you provided. "

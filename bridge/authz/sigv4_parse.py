@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import unquote_to_bytes
 
@@ -82,7 +83,7 @@ class Parsed:
     security_token: str | None
     expires: int | None  # None for the Authorization header form
 
-    @property
+    @cached_property
     def amz_date(self) -> str:
         return self.signed_at.strftime(AMZ_DATE_FORMAT)
 
@@ -225,8 +226,16 @@ def _header_date(request: SignedRequest, signed: tuple[str, ...]) -> datetime:
 def _amz_date(value: str) -> datetime:
     if not _AMZ_DATE.fullmatch(value):
         raise _incomplete(f"X-Amz-Date `{value}` must be in ISO-8601 basic format yyyyMMddTHHmmssZ")
-    try:
-        return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    try:  # the shape is checked: slicing is much cheaper than strptime, per request
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError as exc:
         raise _incomplete(f"X-Amz-Date `{value}` is not a valid date and time") from exc
 

@@ -20,6 +20,8 @@ from bridge.storage.interfaces import Tag
 
 TOKEN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - an alphabet
 TOKEN_ID_LENGTH = 26  # 130 bits
+KEY_ID_LENGTH = 16  # after `ASIA`
+SECRET_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,22 @@ def issue(
     )
 
 
+def random_text(rng: Random, alphabet: str, length: int) -> str:
+    """`length` characters drawn uniformly from `alphabet` with one `token_bytes` call
+    (not one `choice` per character) when the alphabet size divides 256, as the token id,
+    key id and secret alphabets do (32, 32 and 64 characters); `random_string` otherwise."""
+    size = len(alphabet)
+    if size == 0 or 256 % size:
+        return random_string(rng, alphabet, length)
+    return "".join(alphabet[byte % size] for byte in rng.token_bytes(length))
+
+
 def _claims(request: SessionRequest, now: datetime, rng: Random) -> SessionClaims:
     expires = (now + timedelta(seconds=request.duration_seconds)).replace(microsecond=0)
     return SessionClaims(
-        token_id=random_string(rng, TOKEN_ID_ALPHABET, TOKEN_ID_LENGTH),
-        access_key_id=ids.temporary_access_key_id(rng),
-        secret_access_key=ids.secret_access_key(rng),
+        token_id=random_text(rng, TOKEN_ID_ALPHABET, TOKEN_ID_LENGTH),
+        access_key_id="ASIA" + random_text(rng, ids.ID_ALPHABET, KEY_ID_LENGTH),
+        secret_access_key=random_text(rng, ids.SECRET_ALPHABET, SECRET_LENGTH),
         account_id=request.account_id,
         kind=request.kind,
         subject_id=request.subject_id,

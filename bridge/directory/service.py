@@ -6,7 +6,8 @@
     directory.keys.create("alice").secret_access_key
 
 Every public operation of a sub-service runs inside one `store.transaction()`, so a
-failing operation leaves the store as it was.
+failing operation leaves the store as it was. `directory.cached` answers the reads of
+the decision and federation paths from a per-process cache (`bridge.directory.cache`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from bridge.clock import Clock, Random
 from bridge.directory.account import AccountService
 from bridge.directory.attachments import Attachments
+from bridge.directory.cache import DirectoryCache
+from bridge.directory.cached import CachedReads
 from bridge.directory.context import Context
 from bridge.directory.effective import Effective, EffectivePolicies
 from bridge.directory.groups import Groups
@@ -61,11 +64,12 @@ class Directory:
         self.mfa = MFADevices(ctx)
         self.saml_providers = SAMLProviders(ctx)
         self.oidc_providers = OIDCProviders(ctx)
-        self._effective = Effective(ctx)
+        self.cached = CachedReads(self, store, Effective(ctx), DirectoryCache(store, clock=clock))
 
     def policies_for_user(self, user_id: str) -> EffectivePolicies:
-        """Identity policies (own and groups', inline and attached) and the boundary."""
-        return self._effective.for_user(user_id)
+        """Identity policies (own and groups', inline and attached) and the boundary
+        (cached: `bridge.directory.cache`)."""
+        return self.cached.policies_for_user(user_id)
 
     def policies_for_role(self, role_id: str) -> EffectivePolicies:
-        return self._effective.for_role(role_id)
+        return self.cached.policies_for_role(role_id)

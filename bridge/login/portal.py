@@ -96,6 +96,7 @@ def assume() -> WerkzeugResponse | str:
         secret_access_key=credentials.secret_access_key,
         session_token=credentials.session_token,
         expiration=credentials.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        base_url=login_services().base_url,
     )
 
 

@@ -2,12 +2,17 @@
 
 The server refuses to start on a mapping with faults (`load_settings` reports them);
 a reload while running keeps the last good rules when the new file has faults and
-returns those faults for the caller to log.
+returns those faults for the caller to log. With `watch_seconds`, the holder looks at
+the file's modification time at most that often and reloads it when it changed, so an
+edited `bridge.yaml` takes effect without a restart (faults are logged, and the last
+good rules stay until the file is fixed).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -15,6 +20,7 @@ import yaml
 from bridge.mapping.rules import EMPTY_RULES, Fault, MappingRules, parse_rules
 
 MAPPING_KEY = "mapping"
+log = logging.getLogger("bridge.mapping")
 
 
 def read_rules_file(path: Path) -> tuple[MappingRules, list[Fault]]:
@@ -41,15 +47,46 @@ def read_rules_file(path: Path) -> tuple[MappingRules, list[Fault]]:
 class RulesHolder:
     """Thread-safe holder of the current rules."""
 
-    def __init__(self, rules: MappingRules = EMPTY_RULES, source: Path | None = None) -> None:
+    def __init__(
+        self,
+        rules: MappingRules = EMPTY_RULES,
+        source: Path | None = None,
+        *,
+        watch_seconds: float | None = None,
+    ) -> None:
         self._rules = rules
         self._source = source
         self._lock = threading.Lock()
+        self._watch = watch_seconds
+        self._next_look = time.monotonic() + (watch_seconds or 0)
+        self._seen = _modified(source)
 
     @property
     def rules(self) -> MappingRules:
+        if self._watch is not None and time.monotonic() >= self._next_look:
+            self._look()
         with self._lock:
             return self._rules
+
+    def _look(self) -> None:
+        """Reload when the file changed since it was last read (one thread at a time)."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._next_look = time.monotonic() + (self._watch or 0)
+            modified = _modified(self._source)
+            changed = modified != self._seen
+            self._seen = modified
+        finally:
+            self._lock.release()
+        if changed and self._source is not None:
+            faults = self.reload()
+            for key, message in faults:
+                log.error(
+                    "mapping rules not reloaded, the last good rules stay: %s: %s", key, message
+                )
+            if not faults:
+                log.info("mapping rules reloaded from %s", self._source)
 
     @property
     def source(self) -> Path | None:
@@ -68,3 +105,10 @@ class RulesHolder:
             self._rules = rules
             self._source = target
         return []
+
+
+def _modified(path: Path | None) -> float | None:
+    try:
+        return path.stat().st_mtime_ns / 1e9 if path is not None else None
+    except OSError:
+        return None

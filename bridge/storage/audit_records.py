@@ -7,6 +7,7 @@ store never needs to know their shape. Events are append-only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -30,6 +31,10 @@ class AuditRecord:
 class AuditRepository(Protocol):
     def add(self, record: AuditRecord) -> None:
         """Append one event; equal events may be recorded more than once."""
+        ...
+
+    def add_many(self, records: Sequence[AuditRecord]) -> None:
+        """Append events in the order given, as one statement where the backend can."""
         ...
 
     def query(

@@ -398,4 +398,17 @@ class Store(OneTimeUse, Protocol):
         """Raise `StorageUnavailable` when the store cannot be reached."""
         ...
 
+    def directory_generation(self) -> int:
+        """A counter that changes with every committed transaction that changed the
+        directory (anything but audit, service last accessed, report jobs, revocations,
+        one-time keys, browser sessions, and last-used times alone), in every process
+        sharing the store. Raise `StorageUnavailable` when it cannot be read."""
+        ...
+
+    @property
+    def directory_writes(self) -> int:
+        """How many such transactions went through this store object (no database read),
+        so this process sees its own changes at once."""
+        ...
+
     def close(self) -> None: ...

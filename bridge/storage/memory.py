@@ -36,6 +36,7 @@ from bridge.storage.interfaces import (
     User,
 )
 from bridge.storage.memory_audit import MemoryAudit
+from bridge.storage.memory_generation import directory_changed
 from bridge.storage.memory_repos import (
     AccessKeys,
     AccountRepo,
@@ -105,6 +106,7 @@ class MemoryStore:
         self._active = False
         self._once: dict[str, datetime] = {}
         self._once_writes = 0
+        self._generation = 0
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -117,7 +119,17 @@ class MemoryStore:
                 yield _MemoryUnit(work)
             finally:
                 self._active = False
+            if directory_changed(self._state, work):
+                self._generation += 1
             self._state = work
+
+    def directory_generation(self) -> int:
+        with self._lock:
+            return self._generation
+
+    @property
+    def directory_writes(self) -> int:
+        return self._generation
 
     def use_once(self, key: str, expires_at: datetime) -> bool:
         with self._lock:

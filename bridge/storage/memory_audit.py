@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bridge.storage.audit_records import AuditRecord
@@ -15,6 +16,9 @@ class MemoryAudit:
 
     def add(self, record: AuditRecord) -> None:
         self._events.append(record)
+
+    def add_many(self, records: Sequence[AuditRecord]) -> None:
+        self._events.extend(records)
 
     def query(
         self,

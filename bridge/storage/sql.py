@@ -7,6 +7,7 @@ any exception. Database faults become domain errors: a constraint violation is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bridge.clock import Clock, SystemClock
 from bridge.errors import AlreadyExists, StorageUnavailable
+from bridge.storage import generation
 from bridge.storage.engine import make_engine
 from bridge.storage.interfaces import UnitOfWork
 from bridge.storage.models import OneTimeKeyRow
@@ -50,7 +52,10 @@ class SqlStore:
             url, pool_size=pool_size, connect_timeout=connect_timeout, schema=schema
         )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        generation.track_directory_changes(self._sessions)
         self._uses = 0
+        self._directory_writes = 0
+        self._writes_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -63,13 +68,31 @@ class SqlStore:
         session = self._sessions()
         try:
             yield SqlUnit(session)
+            session.flush()
+            changed = generation.directory_changed(session)
+            if changed:
+                generation.bump(session)
             session.commit()
+            if changed:
+                with self._writes_lock:
+                    self._directory_writes += 1
         except IntegrityError as exc:
             raise AlreadyExists("a record written in this transaction already exists") from exc
         except _UNREACHABLE as exc:
             raise unavailable(exc) from exc
         finally:
             session.close()
+
+    def directory_generation(self) -> int:
+        try:
+            with self._engine.connect() as connection:
+                return generation.read(connection)
+        except _UNREACHABLE as exc:
+            raise unavailable(exc) from exc
+
+    @property
+    def directory_writes(self) -> int:
+        return self._directory_writes
 
     def use_once(self, key: str, expires_at: datetime) -> bool:
         """One unique row per key: the insert that loses the race hits the primary key."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,17 @@ class SqlAudit:
         except DataError as exc:  # a value longer than its column (PostgreSQL)
             raise StorageUnavailable(
                 f"audit event `{record.request_id}` not stored: {type(exc.orig).__name__}"
+            ) from exc
+
+    def add_many(self, records: Sequence[AuditRecord]) -> None:
+        """One multi-row INSERT (SQLAlchemy's insertmanyvalues), not one per event."""
+        if not records:
+            return
+        try:
+            self._session.execute(insert(AuditEventRow), [values_of(r) for r in records])
+        except DataError as exc:
+            raise StorageUnavailable(
+                f"{len(records)} audit events not stored: {type(exc.orig).__name__}"
             ) from exc
 
     def query(

@@ -4,10 +4,16 @@ The trust policy is evaluated by the policy engine as a resource policy whose
 principal is the caller (the federated provider for AssumeRoleWith*, the calling
 principal for AssumeRole). Session tags need `sts:TagSession` and a source identity
 needs `sts:SetSourceIdentity` in the same trust policy, as STS requires.
+
+A trust policy is parsed and compiled once per (role ARN, document) and kept in a
+bounded memo (`trust_policy_set`), as the engine's own `evaluate()` does: a memo of a
+pure function of the document, so an edited trust policy is a new entry and an
+answer never depends on what is cached.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,12 +44,19 @@ class TrustDecision:
         return [action for action, d in self.decisions.items() if not d.allowed]
 
 
+TRUST_SETS = 128  # compiled trust policies kept (one per role in use)
+
+
+@functools.lru_cache(maxsize=TRUST_SETS)
+def trust_policy_set(role_arn: str, document: str) -> PolicySet:
+    """The trust policy `document` of `role_arn`, parsed leniently and compiled."""
+    trust = parse_policy(document, strict=False, kind="trust", policy_id=f"{role_arn}#trust")
+    return PolicySet([], resource=trust)
+
+
 def evaluate_trust(role: Role, role_arn: str, request: TrustRequest) -> TrustDecision:
     """Every action the request needs (the assume action, plus tag/source identity)."""
-    trust = parse_policy(
-        role.trust_policy, strict=False, kind="trust", policy_id=f"{role_arn}#trust"
-    )
-    policy_set = PolicySet([], resource=trust)
+    policy_set = trust_policy_set(role_arn, role.trust_policy)
     actions = [request.action]
     if request.wants_tags:
         actions.append("sts:TagSession")

@@ -14,6 +14,7 @@ last good keys until `stale_ttl` after they were fetched.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 from bridge.verify.errors import IdPCommunicationError
 from bridge.verify.http import Fetcher, FetchResult, url_refusal
 
+log = logging.getLogger("bridge.verify.jwks")
 JWK = Mapping[str, Any]
 Selector = Callable[[tuple[JWK, ...]], JWK | None]
 
@@ -206,7 +208,9 @@ class JWKSCache:
                 raise self._unavailable(issuer, entry)
             try:
                 self._refresh(entry, now, load)
-            except IdPCommunicationError:
+            except IdPCommunicationError as error:
+                kept = "; the last good keys stay in use" if key is not None else ""
+                log.warning("refreshing the keys of `%s` failed: %s%s", issuer, error.message, kept)
                 if key is not None:
                     return self._lookup(entry, key)
                 raise

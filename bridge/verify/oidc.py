@@ -49,6 +49,7 @@ from bridge.verify.jwks import (
     load_provider_keys,
     only_fit,
 )
+from bridge.verify.key_cache import ImportedKeys
 from bridge.verify.session_tags import (
     MAX_SESSION_TAGS,
     SOURCE_IDENTITY_CLAIM,
@@ -124,6 +125,7 @@ class OIDCVerifier:
         self._cache = jwks_cache
         self._max_bytes = max_token_bytes
         self._skew = clock_skew
+        self._imported: ImportedKeys[Key] = ImportedKeys()
 
     def verify(self, token: str, provider: OIDCProvider) -> VerifiedIdentity:
         """OIDC Core 3.1.3.7: signature with a key of the provider's JWKS, then the claims."""
@@ -157,7 +159,7 @@ class OIDCVerifier:
         unfit = key_unfit(lookup.key, alg)
         if unfit is not None:
             raise InvalidIdentityToken(f"key `{kid}` of `{issuer}` cannot check `{alg}`: {unfit}")
-        return import_jwk(lookup.key, issuer)
+        return self._imported.get(lookup.key, lambda jwk: import_jwk(jwk, issuer))
 
     def _check_times(self, values: Mapping[str, Any], now: datetime) -> None:
         """OIDC Core 3.1.3.7 steps 9-10 and RFC 7519 4.1.5, each with the clock skew."""

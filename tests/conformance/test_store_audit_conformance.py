@@ -121,6 +121,39 @@ def test_every_field_round_trips(store: Store) -> None:
     assert found == [bare, full]
 
 
+@pytest.mark.parametrize(
+    ("batches", "expected"),
+    [
+        pytest.param([[]], [], id="empty-batch"),
+        pytest.param([EVENTS[:3]], ["r3", "r2", "r1"], id="one-batch"),
+        pytest.param([EVENTS[:2], EVENTS[2:]], ["r5", "r4", "r3", "r2", "r1"], id="two-batches"),
+        pytest.param(
+            [[_event(f"same-{n}", 5, "A", None) for n in range(3)]],
+            ["same-2", "same-1", "same-0"],
+            id="same-time-last-in-batch-first",
+        ),
+    ],
+)
+def test_add_many_appends_in_the_order_given(
+    store: Store, batches: list[list[AuditRecord]], expected: list[str]
+) -> None:
+    for batch in batches:
+        with store.transaction() as uow:
+            uow.audit.add_many(batch)
+    assert _ids(store) == expected
+
+
+def test_add_many_in_a_failed_transaction_leaves_no_event(store: Store) -> None:
+    def add_then_fail() -> None:
+        with store.transaction() as uow:
+            uow.audit.add_many(EVENTS)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        add_then_fail()
+    assert _ids(store) == []
+
+
 def test_equal_events_may_be_recorded_twice(store: Store) -> None:
     _add(store, EVENTS[0])
     _add(store, EVENTS[0])

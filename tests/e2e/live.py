@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import service_unavailable
 from tests.support.peer_process import free_port
+from tests.support.secret_scan import remember_log, remember_secret
 
 POSTGRES_URL = os.environ.get(
     "BRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,6 +62,13 @@ class LiveBridge:
             aws_secret_access_key=secret or self.secret_access_key,
             config=Config(retries={"max_attempts": 1}),
         )
+
+
+HIGH_RATE_LIMITS = {
+    "BRIDGE_RATE_LIMIT_STS_PER_MINUTE": "1000000",
+    "BRIDGE_RATE_LIMIT_PROVIDER_PER_MINUTE": "10000000",
+    "BRIDGE_RATE_LIMIT_SIGNIN_PER_MINUTE": "1000000",
+}
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -122,8 +130,12 @@ def start_bridge(home: Path, env: dict[str, str]) -> Iterator[LiveBridge]:
     creds.read(home / "admin-credentials")
     port = free_port()
     # The pages and SAML endpoints name the bridge by its base URL: the served one.
-    env = {"BRIDGE_BASE_URL": f"http://127.0.0.1:{port}", **env}
+    # Bursts from one address are normal here; throttling has its own tests (which set
+    # BRIDGE_RATE_LIMIT_* themselves, overriding these).
+    env = {"BRIDGE_BASE_URL": f"http://127.0.0.1:{port}", **HIGH_RATE_LIMITS, **env}
     log = home.parent / f"{home.name}-serve.log"
+    remember_log(log)
+    remember_secret(creds["default"]["aws_secret_access_key"])
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bridge", "serve", "--home", str(home), "--port", str(port)],

@@ -20,6 +20,7 @@ from bridge.clock import FixedClock
 from bridge.credentials.issue import SessionRequest, issue
 from bridge.services import build_services
 from bridge.settings import load_settings
+from tests.e2e.audit_wait import audit_events
 from tests.e2e.idp import LocalIdP
 from tests.e2e.live import REGION, LiveBridge
 from tests.e2e.test_e2e_sts_web_identity import anonymous_sts
@@ -228,9 +229,11 @@ def test_decisions_are_audited_and_feed_service_last_accessed(
     bridge: LiveBridge, creds: dict[str, Any], service_keys: tuple[str, str], role_arn: str
 ) -> None:
     answer = ask(bridge, service_keys, single(sigv4_caller(creds), "items:GetItem")).json()
-    found = bridge.cli("audit", "query", "--event", "Authorize", "--format", "json")
-    assert found.returncode == 0, found.stderr
-    events = [json.loads(line) for line in found.stdout.splitlines()]
+    events = audit_events(
+        bridge,
+        "Authorize",
+        lambda found: any(e["request_id"] == answer["request_id"] for e in found),
+    )
     mine = [e for e in events if e["request_id"] == answer["request_id"]]
     assert [(e["result"], e["principal"], e["details"]["action"]) for e in mine] == [
         ("success", f"arn:aws:sts::{ACCOUNT}:assumed-role/items-user/alice", "items:GetItem")

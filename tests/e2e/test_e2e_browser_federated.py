@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from tests.conftest import service_unavailable
-from tests.e2e.live import REGION, LiveBridge, clean_env
+from tests.e2e.live import HIGH_RATE_LIMITS, REGION, LiveBridge, clean_env
 from tests.support.peer_process import (
     copy_peer,
     free_port,
@@ -38,6 +38,7 @@ from tests.support.peer_process import (
     running_script,
 )
 from tests.support.saml_peer import EMAIL, running_saml_peer
+from tests.support.secret_scan import remember_log, remember_secret
 
 pytestmark = pytest.mark.slow
 
@@ -133,6 +134,8 @@ def _run_bridge(home: Path, port: int, env: dict[str, str]) -> Iterator[LiveBrid
         creds = configparser.ConfigParser()
         creds.read(home / "admin-credentials")
         default = creds["default"]
+        remember_log(log)
+        remember_secret(default["aws_secret_access_key"])
         yield LiveBridge(
             url, home, default["aws_access_key_id"], default["aws_secret_access_key"], env
         )
@@ -181,7 +184,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = clean_env(
-        {"BRIDGE_BASE_URL": base, "BRIDGE_LOGIN_PEER_OIDC_CLIENT_SECRET": "bridge-secret"}
+        {
+            **HIGH_RATE_LIMITS,
+            "BRIDGE_BASE_URL": base,
+            "BRIDGE_LOGIN_PEER_OIDC_CLIENT_SECRET": "bridge-secret",
+        }
     )
     init = subprocess.run(
         [sys.executable, "-m", "bridge", "init", "--home", str(home), "--account-id", ACCOUNT],

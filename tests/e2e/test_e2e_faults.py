@@ -24,7 +24,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore import UNSIGNED
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.e2e.idp import LocalIdP, running_idp
@@ -196,6 +199,46 @@ def test_session_tokens_keep_authenticating_while_the_database_is_down(
     seen += [timed(as_session(rig.bridge, creds).get_caller_identity)]
     assert [code for code, _ in seen] == ["ok"] * 6
     assert max(took for _, took in seen) < QUICK, seen
+
+
+def decide_at(bridge: LiveBridge, bearer: str, action: str) -> tuple[int, str]:
+    """(status, decision) of POST /v1/authorize for a bearer token, asked by the admin."""
+    body = json.dumps(
+        {"caller": {"bearer": bearer}, "action": action, "resource": "arn:aws:s3:::b/k"}
+    ).encode()
+    request = AWSRequest("POST", bridge.url + "/v1/authorize", data=body,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    SigV4Auth(
+        Credentials(bridge.access_key_id, bridge.secret_access_key), "bridge", REGION
+    ).add_auth(request)
+    sent = urllib.request.Request(request.url, data=body, headers=dict(request.headers.items()))
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as response:
+            return response.status, str(json.loads(response.read())["decision"])
+    except urllib.error.HTTPError as exc:
+        return exc.code, str(json.loads(exc.read()).get("error"))
+
+
+def test_decisions_on_session_tokens_go_on_while_the_database_is_down(
+    rig: Rig, outage: Callable[[str], TcpProxy]
+) -> None:
+    """The directory cache (role policies, the asking service's key) and the revocation
+    list serve their last reads for up to five minutes; IAM writes need the database."""
+    token = session_of(rig.bridge)["SessionToken"]
+    actions = ("s3:GetObject", "s3:PutObject")
+    warm = [decide_at(rig.bridge, token, action) for action in actions]
+    outage("database")
+    write = timed(lambda: rig.bridge.client("iam").create_user(UserName="while-down"))
+    down: list[tuple[int, str]] = []
+    started = time.monotonic()
+    for _ in range(2):  # the second round is past the caches' second: stale reads
+        down += [decide_at(rig.bridge, token, action) for action in actions]
+        time.sleep(1.1)
+    took = time.monotonic() - started - 2.2
+    assert warm == [(200, "allowed"), (200, "implicitDeny")]
+    assert down == warm * 2
+    assert write[0] == "ServiceUnavailable"
+    assert took < 2 * QUICK, took
 
 
 def test_a_saml_assertion_is_refused_not_accepted_while_redis_is_down(

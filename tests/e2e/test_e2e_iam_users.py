@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.audit_wait import audit_events
 from tests.e2e.live import LiveBridge
 
 
@@ -123,9 +123,10 @@ def test_iam_changes_and_refusals_are_audited(bridge: LiveBridge) -> None:
     intruder = bridge.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
     with pytest.raises(ClientError):
         intruder.create_user(UserName="not-allowed")
-    result = bridge.cli("audit", "query", "--event", "CreateUser", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    names = {"audited", "not-allowed"}
+    events = audit_events(
+        bridge, "CreateUser", lambda found: names <= {e["parameters"]["UserName"] for e in found}
+    )
     by_user = {e["parameters"]["UserName"]: e for e in events}
     assert by_user["audited"]["result"] == "success"
     assert by_user["audited"]["principal"] == "arn:aws:iam::123456789012:user/admin"

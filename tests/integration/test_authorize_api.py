@@ -248,6 +248,7 @@ def test_decisions_are_stored_audit_events_and_last_accessed(bed: Bed) -> None:
     body = {"caller": {"bearer": bed.session.session_token}, "action": "items:GetItem",
             "resource": f"{ITEM}-audited"}  # fmt: skip
     request_id = post(bed, body).get_json()["request_id"]
+    assert bed.services.audit.flush(), "the audit queue did not drain"
     with bed.services.store.transaction() as uow:
         events = uow.audit.query(since=None, until=None, principal=None, event="Authorize",
                                  limit=500)  # fmt: skip

@@ -171,4 +171,5 @@ def test_served_bridge_is_healthy_and_ready(server: str) -> None:
     assert _get(server + "/healthz") == (200, {"status": "ok"})
     status, body = _get(server + "/readyz")
     assert status == 200
-    assert body == {"status": "ready", "checks": {"database": "ok"}}
+    audit = {"queue_depth": 0, "written": 0, "lost": 0}
+    assert body == {"status": "ready", "checks": {"database": "ok"}, "audit": audit}

@@ -80,7 +80,8 @@ def test_assumed_credentials_work_and_are_not_cached(login: LoginApp) -> None:
     assert set(env) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
     assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
     assert "[dev]\naws_access_key_id = " + env["AWS_ACCESS_KEY_ID"] in page
-    assert f"credential_process = bridge credential-process --role {role} --profile dev" in page
+    assert f"[profile dev]\ncredential_process = bridge credential-process --role {role}<" in page
+    assert "bridge login --url http" in page
     assert re.search(r'id="expiration">\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ<', page)
     answer = signed_query(
         login.client(),

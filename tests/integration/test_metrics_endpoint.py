@@ -172,3 +172,35 @@ def test_signed_calls_are_not_limited_by_the_sts_limit(home: Path) -> None:
     for _ in range(3):
         answer = signed_call(client, home, "sts", {**STS, "Action": "GetCallerIdentity"})
         assert answer.status_code == 200
+
+
+AUDIT_METRICS = (
+    "bridge_audit_events_written_total",
+    "bridge_audit_events_lost_total",
+    "bridge_audit_queue_depth",
+)
+
+
+def test_audit_queue_counts_in_readyz_and_metrics_match_the_stored_events(home: Path) -> None:
+    app = make_app(home, audit_flush_ms=600_000)  # only a flush stores: the queue is seen
+    client = app.test_client()
+    for name in ("audit-a", "audit-b", "audit-b"):  # the second audit-b is refused
+        signed_call(client, home, "iam", {**IAM, "Action": "CreateUser", "UserName": name})
+    queued = client.get("/readyz").get_json()["audit"]
+    services = app.extensions["bridge"]
+    assert services.audit.flush(5.0)
+    after = client.get("/readyz").get_json()["audit"]
+    found = samples(client)
+    with services.store.transaction() as uow:
+        stored = uow.audit.query(since=None, until=None, principal=None, event="CreateUser",
+                                 limit=10)  # fmt: skip
+    assert (queued, after) == (
+        {"queue_depth": 3, "written": 0, "lost": 0},
+        {"queue_depth": 0, "written": 3, "lost": 0},
+    )
+    mine = [r for r in reversed(stored) if '"audit-' in r.parameters]
+    assert [(r.result, r.error_code) for r in mine] == [
+        ("success", None), ("success", None), ("failure", "EntityAlreadyExists"),
+    ]  # fmt: skip
+    assert [sample(found, name) for name in AUDIT_METRICS] == [3.0, 0.0, 0.0]
+    services.close()

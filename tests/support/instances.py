@@ -24,8 +24,9 @@ import pytest
 import redis
 
 from tests.conftest import service_unavailable
-from tests.e2e.live import LiveBridge, clean_env, postgres_database
+from tests.e2e.live import HIGH_RATE_LIMITS, LiveBridge, clean_env, postgres_database
 from tests.support.peer_process import free_port
+from tests.support.secret_scan import remember_log, remember_secret
 
 BASE_URL = "http://bridge.example.test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -78,6 +79,8 @@ def serving(
     try:
         wait_until_up(url, proc, log)
         key, secret = admin_keys(home)
+        remember_log(log)
+        remember_secret(secret)
         yield LiveBridge(url, home, key, secret, dict(env))
     finally:
         proc.terminate()
@@ -102,7 +105,12 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, limit: flo
 
 
 def instance_env(database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
-    env = {"BRIDGE_DATABASE_URL": database_url, "BRIDGE_BASE_URL": BASE_URL, **extra}
+    env = {
+        "BRIDGE_DATABASE_URL": database_url,
+        "BRIDGE_BASE_URL": BASE_URL,
+        **HIGH_RATE_LIMITS,  # these tests send bursts from one address; throttling is tested apart
+        **extra,
+    }
     if redis_url:
         env["BRIDGE_REDIS_URL"] = redis_url
     return clean_env(env)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.audit import AuditEvent, AuditLog, MemorySink, StoreSink, redact, to_record
+from bridge.audit import (
+    AuditEvent,
+    AuditLog,
+    AuditStats,
+    MemorySink,
+    StoreSink,
+    redact,
+    to_record,
+)
 from bridge.storage.audit_records import AuditRecord
 from bridge.storage.interfaces import Store
 from bridge.storage.memory import MemoryStore
@@ -67,7 +75,11 @@ def test_events_are_stored_with_json_parameters_and_details(
         expected_parameters,
         expected_details,
     )
-    assert (record.principal, record.request_id, sink.failures) == (ALICE, "req-1", 0)
+    assert (record.principal, record.request_id, sink.stats()) == (
+        ALICE,
+        "req-1",
+        AuditStats(written=1),
+    )
 
 
 def test_to_record_keeps_every_field() -> None:
@@ -115,7 +127,7 @@ def test_a_storage_fault_is_logged_and_counted_never_raised(
         write(sink)
         write(sink)
     store.close()
-    assert sink.failures == 2
+    assert (sink.failures, sink.stats()) == (2, AuditStats(written=0, failed=2))
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
         "audit event AssumeRoleWithSAML `req-1` not stored"
     ] * 2

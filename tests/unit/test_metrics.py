@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import prometheus_client
 import pytest
 
+from bridge.audit import AuditStats
 from bridge.clock import FixedClock, SystemRandom
 from bridge.directory import Directory, HashingConfig
 from bridge.errors import StorageUnavailable
@@ -147,12 +148,24 @@ def test_long_label_values_are_cut() -> None:
     )
 
 
-def test_audit_losses_are_read_at_scrape_time() -> None:
-    lost = [0]
-    metrics = Metrics(audit_failures=lambda: lost[0])
-    assert value(metrics, "bridge_audit_store_errors_total") == 0.0
-    lost[0] = 3
-    assert value(metrics, "bridge_audit_store_errors_total") == 3.0
+AUDIT_SAMPLES = (
+    "bridge_audit_queue_depth",
+    "bridge_audit_events_written_total",
+    "bridge_audit_events_lost_total",
+    "bridge_audit_store_errors_total",
+)
+
+
+def test_audit_counts_are_read_at_scrape_time() -> None:
+    now = [AuditStats()]
+    metrics = Metrics(audit=lambda: now[0])
+
+    def read() -> list[float | None]:
+        return [metrics.registry.get_sample_value(name) for name in AUDIT_SAMPLES]
+
+    assert read() == [0.0, 0.0, 0.0, 0.0]
+    now[0] = AuditStats(queue_depth=7, written=40, failed=3, dropped=2)
+    assert read() == [7.0, 40.0, 5.0, 3.0]
 
 
 def test_replay_cache_faults_are_counted_and_still_fail_closed() -> None:

@@ -250,3 +250,20 @@ def test_unsigned_sts_is_limited_per_address_then_per_provider(services: Service
 def test_signed_sts_actions_are_not_limited(services: Services) -> None:
     for _ in range(10):
         check_sts_rate(services, "192.0.2.1", "GetCallerIdentity", {})
+
+
+@pytest.mark.redis
+def test_redis_stops_counting_at_the_first_key_over_its_limit(
+    clock: FixedClock, redis_prefix: str
+) -> None:
+    """The address is counted first; past its limit the provider is not counted, so one
+    client cannot spend a provider's budget (same in Redis as in memory)."""
+    limiter = RateLimiter(RedisWindowCounter(REDIS_URL, prefix=redis_prefix), clock)
+    for _ in range(2):
+        limiter.check_all([("sts", "a", 2), ("provider", "p", 3)])
+    for _ in range(5):
+        with pytest.raises(Throttled, match="`sts`"):
+            limiter.check_all([("sts", "a", 2), ("provider", "p", 3)])
+    limiter.check_all([("sts", "b", 2), ("provider", "p", 3)])  # provider: 3 of 3
+    with pytest.raises(Throttled, match="`provider`"):
+        limiter.check_all([("sts", "c", 2), ("provider", "p", 3)])

@@ -176,6 +176,14 @@ def test_signing_key_cache_gives_the_derived_key_and_stays_bounded() -> None:
     assert verify(sign_post("iam"), store(), now=now(), signing_keys=cache).service == "iam"
 
 
+def test_verify_fills_an_empty_signing_key_cache() -> None:
+    """An empty cache is falsy (`__len__`): verify must still use it, not bypass it."""
+    cache = SigningKeyCache()
+    for _ in range(2):
+        verify(sign_post("iam"), store(), now=now(), signing_keys=cache)
+    assert len(cache) == 1
+
+
 def test_derive_signing_key_matches_aws_documented_example() -> None:
     # AWS General Reference, "Examples of how to derive a signing key for Signature Version 4"
     key = derive_signing_key(SECRET, "20120215", "us-east-1", "iam")

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge.clock import FixedClock, SystemRandom
-from bridge.credentials.issue import SessionRequest, issue
+from bridge.credentials.issue import SessionRequest, issue, random_text
 from bridge.credentials.keys import KeyRing
 from bridge.credentials.tokens import open_token
+from bridge.directory import ids
 from bridge.errors import InvalidInput
 from bridge.storage.interfaces import Tag
 from bridge.storage.memory import MemoryStore
@@ -125,3 +126,47 @@ def test_the_secret_stays_out_of_the_repr(clock: FixedClock, key_ring: KeyRing) 
     assert issued.secret_access_key not in repr(issued)
     assert issued.session_token not in repr(issued)
     assert issued.access_key_id in repr(issued)
+
+
+class ScriptedRandom:
+    """Hands out the bytes it was given, in order, and counts the calls."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.calls: list[str] = []
+
+    def token_bytes(self, n: int) -> bytes:
+        self.calls.append(f"token_bytes({n})")
+        taken, self.data = self.data[:n], self.data[n:]
+        return taken
+
+    def choice(self, alphabet: str) -> str:
+        self.calls.append("choice")
+        taken, self.data = self.data[:1], self.data[1:]
+        return alphabet[taken[0] % len(alphabet)]
+
+
+RANDOM_TEXT = [
+    pytest.param("ABCD", bytes([0, 1, 2, 3, 4, 255]), "ABCDAD", ["token_bytes(6)"], id="size-4"),
+    pytest.param(
+        "ab" * 16, bytes([31, 32, 33, 64]), "baba", ["token_bytes(4)"], id="size-32-wraps"
+    ),
+    pytest.param(
+        "xyz", bytes([0, 1, 2, 4]), "xyzy", ["choice"] * 4, id="size-3-one-choice-a-character"
+    ),
+]
+
+
+@pytest.mark.parametrize(("alphabet", "data", "expected", "calls"), RANDOM_TEXT)
+def test_random_text_takes_bytes_from_the_injected_random(
+    alphabet: str, data: bytes, expected: str, calls: list[str]
+) -> None:
+    rng = ScriptedRandom(data)
+    assert random_text(rng, alphabet, len(expected)) == expected
+    assert rng.calls == calls
+
+
+def test_random_text_is_uniform_over_the_secret_alphabet() -> None:
+    """Every byte value 0..255 once: each of the 64 characters comes out exactly 4 times."""
+    text = random_text(ScriptedRandom(bytes(range(256))), ids.SECRET_ALPHABET, 256)
+    assert {text.count(char) for char in ids.SECRET_ALPHABET} == {4}

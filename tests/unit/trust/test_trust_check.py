@@ -186,3 +186,20 @@ def test_request_keys_become_sts_and_aws_keys() -> None:
     assert context["sts:TransitiveTagKeys"] == ["team"]
     assert context["aws:MultiFactorAuthPresent"] is True
     assert context["aws:CurrentTime"] == "2026-06-01T12:00:00Z"
+
+
+EDITS = [
+    pytest.param(OIDC_TRUST, {**OIDC_TRUST, "Statement": []}, False, id="allow-removed"),
+    pytest.param({**OIDC_TRUST, "Statement": []}, OIDC_TRUST, True, id="allow-added"),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "allowed"), EDITS)
+def test_an_edited_trust_policy_is_judged_at_once(
+    before: dict[str, object], after: dict[str, object], allowed: bool
+) -> None:
+    """The compiled trust policy is kept by document: the same role with a new document
+    is compiled again, never answered from the old one."""
+    request = oidc_request(oidc_identity("team-core"))
+    assert evaluate_trust(role(before), ROLE_ARN, request).allowed is not allowed
+    assert evaluate_trust(role(after), ROLE_ARN, request).allowed is allowed
