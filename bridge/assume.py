@@ -206,13 +206,7 @@ class SessionIssuer:
             mfa_present=mfa,
             principal_tags={tag.key: tag.value for tag in caller.tags},
         )
-        context = {
-            **request_context(keys),
-            "aws:PrincipalArn": caller.arn,
-            "aws:userid": caller.principal_id,
-        }
-        if caller.name:
-            context["aws:username"] = caller.name
+        context = caller_context(caller, keys)
         trust = TrustRequest(
             "sts:AssumeRole",
             Principal(arn=caller.arn, account=caller.account_id),
@@ -238,6 +232,19 @@ class SessionIssuer:
         decision = self._authorizer.decide(caller, "sts:AssumeRole", role_arn, facts)
         if not decision.allowed:
             raise _not_authorized(caller, "sts:AssumeRole", role_arn)
+
+
+def caller_context(caller: Caller, keys: RequestKeys) -> dict[str, object]:
+    """The request's condition keys for a trust policy judging `caller` (AssumeRole, and the
+    portal listing the roles a user may assume)."""
+    context: dict[str, object] = {
+        **request_context(keys),
+        "aws:PrincipalArn": caller.arn,
+        "aws:userid": caller.principal_id,
+    }
+    if caller.name:
+        context["aws:username"] = caller.name
+    return context
 
 
 def _inherited(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.assume import caller_context
 from bridge.authz.decide import Authorizer, RequestFacts
 from bridge.authz.principal import Caller
 from bridge.directory.service import Directory
 from bridge.policy import Principal
 from bridge.storage.interfaces import Role
 from bridge.trust.check import TrustRequest, evaluate_trust
-from bridge.trust.context import RequestKeys, request_context
+from bridge.trust.context import RequestKeys
 
 REGION = "us-east-1"
 
@@ -72,14 +73,7 @@ def _context(caller: Caller, facts: RequestFacts) -> dict[str, object]:
         mfa_present=False,
         principal_tags={tag.key: tag.value for tag in caller.tags},
     )
-    context = {
-        **request_context(keys),
-        "aws:PrincipalArn": caller.arn,
-        "aws:userid": caller.principal_id,
-    }
-    if caller.name:
-        context["aws:username"] = caller.name
-    return context
+    return caller_context(caller, keys)
 
 
 def _trusted(role: Role, arn: str, caller: Caller, facts: RequestFacts) -> bool:

@@ -15,9 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ import yaml
 
 from tests.conftest import service_unavailable
 from tests.e2e.live import HIGH_RATE_LIMITS, REGION, LiveBridge, clean_env
+from tests.support.instances import wait_until_up
 from tests.support.peer_process import (
     copy_peer,
     free_port,
@@ -130,7 +128,7 @@ def _run_bridge(home: Path, port: int, env: dict[str, str]) -> Iterator[LiveBrid
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url, proc, log)
+        wait_until_up(url, proc, log)
         creds = configparser.ConfigParser()
         creds.read(home / "admin-credentials")
         default = creds["default"]
@@ -142,19 +140,6 @@ def _run_bridge(home: Path, port: int, env: dict[str, str]) -> Iterator[LiveBrid
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"bridge serve exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    pytest.fail("bridge serve did not answer within 30 s")
 
 
 def _roles(bridge: LiveBridge, saml_arn: str, oidc_arn: str, host: str) -> None:
