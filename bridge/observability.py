@@ -5,12 +5,16 @@ app (and every test) counts on its own. Callers use the typed methods; label val
 bounded by what the bridge knows (URL rules, error codes, provider ARNs, effects), never
 raw paths or client input.
 
-Under gunicorn each worker has its own counts; scrape each worker, or run one worker
-per instance.
+Under gunicorn (`bridge serve --workers N`) the workers share their counts through
+prometheus_client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, set by `serving.py`):
+whichever worker answers a scrape reports the sum over every worker of the instance. The
+audit writer's counts, which live in each worker, are copied into shared counters at most
+once a second and at every scrape.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -20,8 +24,11 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
+    values,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -85,12 +92,17 @@ class Metrics:
             "rate_limiter_errors", "rate limit checks skipped because the counter store failed",
             namespace=NAMESPACE, registry=reg,
         )  # fmt: skip
-        if audit is not None:
+        self._shared = multiprocess_dir() is not None
+        self._audit = audit
+        self._audit_sync = _SharedAudit(reg) if self._shared and audit is not None else None
+        if audit is not None and not self._shared:
             reg.register(_AuditCollector(audit))
 
     def request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self._requests.labels(_cut(endpoint), method, str(status)).inc()
         self._latency.labels(_cut(endpoint)).observe(seconds)
+        if self._audit_sync is not None and self._audit is not None:
+            self._audit_sync.maybe_copy(self._audit)
 
     def sign_in(self, provider: str, result: str) -> None:
         self._sign_ins.labels(_cut(provider), result).inc()
@@ -118,8 +130,73 @@ class Metrics:
         self._limiter_errors.inc()
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The exposition text and its content type (every worker's, when shared)."""
+        if not self._shared:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if self._audit_sync is not None and self._audit is not None:
+            self._audit_sync.copy(self._audit())
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return generate_latest(combined), CONTENT_TYPE_LATEST
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def share_between_processes(folder: str) -> None:
+    """Make metrics created from now on (in this process and the processes it forks) keep
+    their values in `folder`, summed at scrape time (prometheus_client multiprocess)."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
+def process_ended(pid: int) -> None:
+    """Forget the live gauges of a worker that ended (its counters stay in the sums)."""
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+class _SharedAudit:
+    """The audit writer's counts of this worker, added into counters every worker shares."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._written = Counter(
+            "audit_events_written", "audit events stored",
+            namespace=NAMESPACE, registry=registry,
+        )  # fmt: skip
+        self._lost = Counter(
+            "audit_events_lost", "audit events lost (store refused or down past the retry "
+            "bound, or queue full)", namespace=NAMESPACE, registry=registry,
+        )  # fmt: skip
+        self._failed = Counter(
+            "audit_store_errors", "audit events lost because the store refused them or stayed "
+            "down past the retry bound", namespace=NAMESPACE, registry=registry,
+        )  # fmt: skip
+        self._depth = Gauge(
+            "audit_queue_depth", "audit events queued or being written to the store",
+            namespace=NAMESPACE, registry=registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self._copied = (0, 0, 0)
+        self._next = 0.0
+
+    def maybe_copy(self, read: Callable[[], AuditStats]) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + 1.0
+            self.copy(read())
+
+    def copy(self, stats: AuditStats) -> None:
+        written, lost, failed = self._copied
+        self._written.inc(max(0, stats.written - written))
+        self._lost.inc(max(0, stats.lost - lost))
+        self._failed.inc(max(0, stats.failed - failed))
+        self._depth.set(stats.queue_depth)
+        self._copied = (
+            max(written, stats.written),
+            max(lost, stats.lost),
+            max(failed, stats.failed),
+        )
 
 
 class _AuditCollector(Collector):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +95,19 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, workers: int) -> N
     from gunicorn.app.base import BaseApplication
 
     from bridge.app import create_app
+    from bridge.observability import process_ended, share_between_processes
 
+    # The workers' metrics, summed at every scrape (removed when the server stops).
+    shared = tempfile.mkdtemp(prefix="bridge-metrics-")
+    atexit.register(_remove_in, os.getpid(), shared)  # workers inherit it: master only
+    share_between_processes(shared)
     loaded: list[Any] = []  # the app this worker process built (workers do not share it)
 
-    def worker_exit(_server: Any, _worker: Any) -> None:
+    def worker_exit(_server: Any, worker: Any) -> None:
         """A worker ending gracefully (SIGTERM, max requests) drains its audit queue."""
         for app in loaded:
             drain_audit(app)
+        process_ended(worker.pid)
 
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -113,3 +123,9 @@ def _serve_gunicorn(settings: Settings, host: str, port: int, workers: int) -> N
             return loaded[-1]
 
     _Gunicorn().run()
+
+
+def _remove_in(pid: int, folder: str) -> None:
+    """Remove `folder` when the process exiting is `pid` (not a forked worker)."""
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
