@@ -79,16 +79,19 @@ class JsonFormatter(logging.Formatter):
 
     @staticmethod
     def _audit_line(record: logging.LogRecord) -> str:
-        """An audit event is our own redacted JSON (`AuditEvent.to_json`): the message as
-        it is, not searched for terminal colours or query strings."""
-        line = {
+        """An audit event is our own redacted JSON object (`AuditEvent.to_json`): it becomes
+        the line's `message` as an object, spliced in, neither encoded again as a string
+        nor searched for terminal colours or query strings (every request writes one)."""
+        event = str(record.msg)
+        if not (event.startswith("{") and event.endswith("}")):
+            event = json.dumps(event, ensure_ascii=False)
+        head = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": str(record.msg),
             "request_id": getattr(record, "request_id", None),
         }
-        return json.dumps(line, ensure_ascii=False)
+        return f'{json.dumps(head, ensure_ascii=False)[:-1]}, "message": {event}}}'
 
 
 class TextFormatter(logging.Formatter):

@@ -49,3 +49,16 @@ def test_default_keeps_audit_lines_with_the_logs(tmp_path: Path) -> None:
     audit = logging.getLogger(AUDIT_LOGGER)
     assert audit.propagate is True
     assert not audit.handlers
+
+
+def test_in_the_logs_an_audit_line_carries_the_event_as_an_object() -> None:
+    from bridge.logging_setup import JsonFormatter
+
+    record = logging.LogRecord(AUDIT_LOGGER, logging.INFO, "x", 1, _event().to_json(), None, None)
+    record.request_id = "r-1"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["logger"] == AUDIT_LOGGER
+    assert line["request_id"] == "r-1"
+    assert line["message"]["event_name"] == "CreateUser"
+    odd = logging.LogRecord(AUDIT_LOGGER, logging.INFO, "x", 1, "not json", None, None)
+    assert json.loads(JsonFormatter().format(odd))["message"] == "not json"
