@@ -1,4 +1,5 @@
-"""`bridge audit query`: read the audit events stored in the database, newest first."""
+"""`bridge audit query`: read the audit events stored in the database, newest first;
+`bridge audit purge`: delete the events older than a retention period."""
 
 from __future__ import annotations
 
@@ -52,6 +53,24 @@ def query(
     render = to_json_line if fmt == "json" else to_text_line
     for record in records:
         click.echo(render(record))
+
+
+@audit.command("purge")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--before", required=True, help="ISO 8601 time, or an age such as 90d.")
+@click.pass_context
+def purge(ctx: click.Context, home: Path | None, before: str) -> None:
+    """Delete stored events older than `--before` (keep what your retention policy needs)."""
+    moment = parse_moment(before, _clock(ctx).now(), "--before")
+    store = open_store(load_settings(home).effective_database_url)
+    try:
+        with store.transaction() as uow:
+            removed = uow.audit.purge(moment)
+    except StorageUnavailable as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        store.close()
+    click.echo(f"deleted {removed} audit events older than {moment.isoformat()}")
 
 
 def _clock(ctx: click.Context) -> Clock:

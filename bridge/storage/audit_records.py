@@ -37,6 +37,10 @@ class AuditRepository(Protocol):
         """Append events in the order given, as one statement where the backend can."""
         ...
 
+    def purge(self, before: datetime) -> int:
+        """Delete the events older than `before` (retention); return how many went."""
+        ...
+
     def query(
         self,
         *,

@@ -20,6 +20,12 @@ class MemoryAudit:
     def add_many(self, records: Sequence[AuditRecord]) -> None:
         self._events.extend(records)
 
+    def purge(self, before: datetime) -> int:
+        kept = [record for record in self._events if record.time >= before]
+        removed = len(self._events) - len(kept)
+        self._events[:] = kept
+        return removed
+
     def query(
         self,
         *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,10 @@ class SqlAudit:
             raise StorageUnavailable(
                 f"{len(records)} audit events not stored: {type(exc.orig).__name__}"
             ) from exc
+
+    def purge(self, before: datetime) -> int:
+        result = self._session.execute(delete(AuditEventRow).where(AuditEventRow.time < before))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def query(
         self,

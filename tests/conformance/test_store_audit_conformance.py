@@ -177,3 +177,12 @@ def test_an_event_written_by_one_store_is_seen_by_another(
     first, second = store_factory(), store_factory()
     _add(first, EVENTS[1])
     assert _ids(second) == ["r2"]
+
+
+def test_purge_deletes_only_events_older_than_the_moment(store: Store) -> None:
+    _add(store, *EVENTS)
+    with store.transaction() as uow:
+        assert uow.audit.purge(at(30)) == 2  # r1 and r2; r3 is at the moment itself
+    assert sorted(_ids(store)) == ["r3", "r4", "r5"]
+    with store.transaction() as uow:
+        assert uow.audit.purge(at(30)) == 0

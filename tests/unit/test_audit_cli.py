@@ -146,3 +146,24 @@ def test_a_bad_time_names_the_option(
 def test_bad_limit_or_format_is_a_usage_error(home: Path, args: tuple[str, ...]) -> None:
     code, _output = _run(home, *args)
     assert code == 2
+
+
+def test_purge_keeps_what_the_retention_needs(tmp_path: Path) -> None:
+    path = tmp_path / "home"
+    initialise_home(path, account_id="123456789012", force=False, environ={})
+    store = open_store(load_settings(path, environ={}).effective_database_url)
+    try:
+        with store.transaction() as uow:
+            uow.audit.add_many(EVENTS)
+    finally:
+        store.close()
+    clock = {"clock": FixedClock(NOW)}
+    result = CliRunner().invoke(audit, ["purge", "--home", str(path), "--before", "1d"], obj=clock)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("deleted 1 audit events older than ")
+    remaining = CliRunner().invoke(audit, ["query", "--home", str(path)], obj=clock)
+    assert "old" not in _ids(remaining.output)
+    assert len(_ids(remaining.output)) == 3
+    bad = CliRunner().invoke(audit, ["purge", "--home", str(path), "--before", "soon"], obj=clock)
+    assert bad.exit_code != 0
+    assert "--before" in bad.output
