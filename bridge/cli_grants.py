@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bridge.clock import Clock, Random
 from bridge.errors import ClientFault
@@ -82,13 +82,32 @@ def check_client(client_id: str | None) -> None:
 
 def check_loopback_redirect(uri: str | None) -> str:
     """RFC 8252 §7.3: only `http` to a loopback address, any port, no fragment."""
-    parts = urlsplit(uri or "")
-    if parts.scheme != "http" or parts.hostname not in _LOOPBACK_HOSTS or parts.fragment:
+    text = uri or ""
+    parts = urlsplit(text)
+    # the whole authority must be the loopback host (and port): no userinfo, no `\` (which a
+    # browser reads as `/`, so `http://evil\@127.0.0.1/` would go to `evil`), no controls
+    plain = not any(ch in text for ch in "\\@") and text.isprintable() and " " not in text
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    authority_is_host = parts.netloc in {host, f"{host}:{_port(parts)}"}
+    if (
+        parts.scheme != "http"
+        or parts.hostname not in _LOOPBACK_HOSTS
+        or parts.fragment
+        or not plain
+        or not authority_is_host
+    ):
         raise OAuthError(
             "invalid_request",
             f"redirect_uri must be http://127.0.0.1:PORT/PATH (a loopback address), got `{uri}`",
         )
     return str(uri)
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
 
 
 class CliGrants:

@@ -219,17 +219,21 @@ def _check_time(parsed: Parsed, now: datetime, max_skew: timedelta) -> None:
         raise SigV4Error("RequestExpired", message)
 
 
+EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
 def _payload_hashes(request: SignedRequest, parsed: Parsed) -> tuple[str, ...]:
     """The payload hashes a valid signature may have used.
 
     A presigned URL carries no body; botocore signs it with `UNSIGNED-PAYLOAD`, other
-    SDKs with the hash of the empty body, so both are tried, and only for an empty body
-    (a presigned URL must never vouch for a body it did not sign).
+    SDKs with the hash of the empty body, so both are tried, and only when the body is
+    empty: judged by its hash, which `/v1/authorize` is given instead of the body (a
+    presigned URL must never vouch for a body it did not sign).
     """
     computed = request.payload_sha256 or hashlib.sha256(request.body).hexdigest()
     declared = request.header("x-amz-content-sha256")
     if declared is None or "x-amz-content-sha256" not in parsed.signed_headers:
-        if parsed.expires is not None and not request.body:
+        if parsed.expires is not None and computed == EMPTY_BODY_SHA256:
             return (computed, UNSIGNED_PAYLOAD)
         return (computed,)
     return (_declared_hash(declared, computed, parsed),)
@@ -237,6 +241,8 @@ def _payload_hashes(request: SignedRequest, parsed: Parsed) -> tuple[str, ...]:
 
 def _declared_hash(declared: str, computed: str, parsed: Parsed) -> str:
     if declared == UNSIGNED_PAYLOAD and parsed.expires is not None:
+        if computed != EMPTY_BODY_SHA256:
+            raise _mismatch("a presigned request with `UNSIGNED-PAYLOAD` must have no body")
         return UNSIGNED_PAYLOAD
     if declared != computed:
         rule = (

@@ -70,6 +70,10 @@ class Rule:
             names = ", ".join(f"`{name}`" for name in sorted(unknown))
             raise ValueError(f"resource template `{self.resource}` uses {names}, not in the path")
 
+    def covers(self, path: str) -> bool:
+        """Whether the path template matches, whatever the method."""
+        return self._pattern.fullmatch(path) is not None
+
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.methods and method.upper() not in self.methods:
             return None
@@ -123,12 +127,17 @@ class AuthorizeMiddleware:
             return self._on_deny(outcome, environ, start_response)
         return self._app(environ, start_response)
 
+    def _protects(self, path: str) -> bool:
+        return any(rule.covers(path) for rule in self._rules)
+
     def _judge(self, environ: WSGIEnvironment) -> Denial | Decision | None:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = _text(str(environ.get("PATH_INFO", "")))
         found = self._route(method, path)
         if found is None:
-            if self._allow_unmatched:
+            # `allow_unmatched` lets through paths no rule names; a path a rule protects is
+            # never let through with another method (HEAD would run a GET view unchecked)
+            if self._allow_unmatched and not self._protects(path):
                 return None
             return Denial(403, "AccessDenied", f"no authorization rule for `{method} {path}`")
         rule, params = found

@@ -77,6 +77,7 @@ class Revocations:
         self._stale_limit = stale_limit
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        self._added = 0  # rules this process added (see `_add`)
         self._attempted_at: datetime | None = None  # the last refresh tried, even failed
         self._purged_at: datetime | None = None
         self.refresh_failures = 0
@@ -119,6 +120,7 @@ class Revocations:
             uow.revocations.add(rule)
         with self._lock:
             self._snapshot = None  # this instance sees its own rule at once
+            self._added += 1  # and a read that began before it must not put back an older list
         return rule
 
     def _current(self, now: datetime) -> _Snapshot:
@@ -131,6 +133,7 @@ class Revocations:
             ):
                 return snapshot
             self._attempted_at = now
+            added = self._added
         purge = self._purge_due(now)
         try:
             with self._store.transaction() as uow:
@@ -142,7 +145,10 @@ class Revocations:
             _log.info("purged %d expired revocation rules", purged)
         fresh = _index(rules, now)
         with self._lock:
-            self._snapshot = fresh
+            if self._added == added:
+                self._snapshot = fresh
+            else:
+                self._attempted_at = None  # read again: this list may predate a local rule
         return fresh
 
     def _stale(

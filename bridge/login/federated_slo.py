@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -29,6 +31,9 @@ from bridge.verify import saml_slo, saml_sp
 from bridge.verify.registry import SAMLAdapter
 from bridge.verify.saml_sp import POST
 from bridge.verify.xmlsafe import Element
+
+# A LogoutRequest's ID is kept this long: past any IdP's clock skew and message lifetime.
+SLO_REPLAY_GUARD = timedelta(hours=1)
 
 NAMEID_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
 
@@ -98,8 +103,13 @@ def saml_slo_endpoint() -> WerkzeugResponse | str:
         ok = message.status == saml_slo.SUCCESS
         audit("ConsoleLogout", ok=ok, principal=None, details={"slo": "idp-response"})
         return redirect("/login", code=303)
+    keep_until = services.clock.now() + SLO_REPLAY_GUARD
+    if not services.one_time.use_once(f"saml-slo:{message.message_id}", keep_until):
+        refuse(
+            400, "Sign-out refused", f"the LogoutRequest `{message.message_id}` was already used"
+        )
     signed = current_session().signed_in
-    if signed is not None and signed.provider == adapter.info.name:
+    if signed is not None and _names_this_session(message, signed, adapter.info.name):
         sign_out()
     audit("ConsoleLogout", ok=True, principal=message.name_id, details={"slo": "idp-initiated"})
     slo = adapter.endpoints().slo_endpoint()
@@ -113,6 +123,15 @@ def saml_slo_endpoint() -> WerkzeugResponse | str:
         message.message_id,
     )
     return _send(slo, "SAMLResponse", answer, adapter.sp.key_pem)
+
+
+def _names_this_session(message: saml_slo.LogoutMessage, signed: SignedIn, provider: str) -> bool:
+    """SAML core 3.7.3.2: a LogoutRequest ends the session of its NameID (and SessionIndex,
+    when it names any), not whichever session the browser that carries it happens to have."""
+    if signed.provider != provider or message.name_id != signed.principal:
+        return False
+    indexes = message.session_indexes
+    return not indexes or signed.saml_session_index in indexes
 
 
 def _read_verified() -> tuple[saml_slo.LogoutMessage, SAMLAdapter]:

@@ -98,8 +98,22 @@ def unverified_issuer(xml: bytes) -> str:
     return (issuers[0].text or "").strip()
 
 
+SAML_QUERY_PARAMETERS = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+
+
+def refuse_repeated_parameters(raw_query: str) -> None:
+    """A SAML parameter given twice is refused: the signature must cover the very value
+    that is read (one parser checking the first copy, another reading the last, would let
+    a forged message ride on a signed one)."""
+    names = [part.partition("=")[0] for part in raw_query.split("&")]
+    for name in SAML_QUERY_PARAMETERS:
+        if names.count(name) > 1:
+            raise InvalidSAMLResponse(f"`{name}` appears more than once in the query")
+
+
 def decode_redirect(raw_query: str) -> tuple[str, bytes]:
     """(`SAMLRequest` or `SAMLResponse`, the inflated XML) of an HTTP-Redirect query."""
+    refuse_repeated_parameters(raw_query)
     params = dict(parse_qsl(raw_query))
     for name in ("SAMLRequest", "SAMLResponse"):
         if name in params:
@@ -122,6 +136,7 @@ def decode_post(value: str) -> bytes:
 
 def verify_redirect(raw_query: str, metadata_document: str, now: datetime) -> None:
     """Check the detached signature of an HTTP-Redirect message (bindings 3.4.4.1)."""
+    refuse_repeated_parameters(raw_query)
     raw: dict[str, str] = {}
     for part in raw_query.split("&"):
         name, _, value = part.partition("=")

@@ -331,6 +331,31 @@ def test_idp_logout_request_ends_the_session_and_is_answered(login: LoginApp) ->
     assert client.get(forged.url).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("name_id", "session_index"),
+    [
+        pytest.param("mallory@example.com", "_session-1", id="other-subject"),
+        pytest.param("alice@example.com", "_other-session", id="other-session-index"),
+    ],
+)
+def test_idp_logout_request_ends_only_the_session_it_names(
+    login: LoginApp, name_id: str, session_index: str
+) -> None:
+    """A signed LogoutRequest for someone else (SAML core 3.7.3.2) leaves this session alone,
+    and the same message is not taken twice."""
+    client = login.client()
+    request_id, relay = _start(client)
+    _acs(client, _response(login, request_id), relay)
+    idp = saml_sp.SPInfo(IDP_ENTITY_ID, "", "", keypair("idp").key_pem, keypair("idp").cert_pem)
+    message = saml_slo.logout_request(
+        idp, f"{BASE}/saml/slo", "_lr-other", "2026-01-01T00:00:00Z", name_id, None, session_index
+    )
+    out = saml_sp.redirect("/saml/slo", "SAMLRequest", message, None, keypair("idp").key_pem)
+    assert client.get(out.url).status_code == 303
+    assert client.get("/portal").status_code == 200
+    assert client.get(out.url).status_code == 400
+
+
 def test_encrypted_assertion_is_decrypted_with_the_sp_key(login: LoginApp) -> None:
     """An IdP that encrypts for the SP certificate in the home (SAML core 6.2)."""
     settings = login.services.settings

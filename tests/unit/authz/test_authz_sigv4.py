@@ -740,3 +740,22 @@ def test_caller_is_a_frozen_record() -> None:
     assert isinstance(caller, Caller)
     with pytest.raises(AttributeError):
         caller.region = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="unsigned-payload-implied"),
+        pytest.param({"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, id="unsigned-payload-signed"),
+    ],
+)
+def test_a_presigned_url_never_vouches_for_a_body(headers: dict[str, str]) -> None:
+    """With the body given by its hash (as `/v1/authorize` gets it), a presigned URL signed
+    with `UNSIGNED-PAYLOAD` holds for an empty body only."""
+    signed = presign("sts", headers=headers)
+    empty = replace(signed, payload_sha256=_sha256(b""))
+    assert verify(empty, store(), now=now()).service == "sts"
+    with_body = replace(signed, payload_sha256=_sha256(b"Action=DeleteUser"))
+    with pytest.raises(AuthenticationFailed) as refused:
+        verify(with_body, store(), now=now())
+    assert refused.value.code == "SignatureDoesNotMatch"

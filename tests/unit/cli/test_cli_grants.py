@@ -120,10 +120,22 @@ def test_sessions_end_and_revoke(grants: CliGrants, clock: FixedClock) -> None:
         pytest.param("http://127.0.0.1:1/cb#frag", id="fragment"),
         pytest.param(None, id="missing"),
         pytest.param("http://127.0.0.1.evil.example/cb", id="lookalike"),
+        pytest.param("http://evil.example\\@127.0.0.1/cb", id="backslash-userinfo"),
+        pytest.param("http://user@127.0.0.1:1/cb", id="userinfo"),
+        pytest.param("http://127.0.0.1:1/\\evil.example", id="backslash-path"),
+        pytest.param("http://127.0.0.1:99999/cb", id="bad-port"),
+        pytest.param("http://127.0.0.1:1/a\x07", id="control-character"),
     ],
 )
 def test_only_loopback_redirects(uri: str | None) -> None:
     assert _error(lambda: check_loopback_redirect(uri)) == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://127.0.0.1:4000/callback", "http://localhost:1/cb", "http://[::1]:5/cb"]
+)
+def test_loopback_redirects_are_taken(uri: str) -> None:
+    assert check_loopback_redirect(uri) == uri
 
 
 def test_client_and_user_code_helpers() -> None:

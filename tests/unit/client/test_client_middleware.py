@@ -94,6 +94,14 @@ def test_route_without_rule_passes_when_allowed() -> None:
     assert (response.status_code, response.data) == (200, b"reached the app")
 
 
+@pytest.mark.parametrize("method", ["HEAD", "DELETE", "OPTIONS"])
+def test_a_protected_path_is_not_let_through_with_another_method(method: str) -> None:
+    """`allow_unmatched` is for paths no rule names: HEAD /items/42 would run the GET view."""
+    response = protected(allow_unmatched=True).open("/items/42", method=method)
+    assert response.status_code == 403
+    assert response.data != b"reached the app"
+
+
 @pytest.mark.parametrize(
     "headers",
     [

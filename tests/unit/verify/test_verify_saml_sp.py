@@ -222,6 +222,9 @@ def test_logout_request_from_the_idp_by_redirect_is_verified_and_read() -> None:
         ),
         pytest.param(keypair("attacker").key_pem, lambda q: q, id="foreign-key"),
         pytest.param(None, lambda q: q, id="unsigned"),
+        pytest.param(
+            IDP_KEYS.key_pem, lambda q: q + "&SAMLRequest=forged", id="repeated-parameter"
+        ),
     ],
 )
 def test_bad_redirect_logout_messages_are_refused(key: bytes | None, mutate: object) -> None:
