@@ -125,6 +125,7 @@ def device() -> WerkzeugResponse | str:
         typed = request.args.get("user_code", "")
         return render_template("device.html", user_code=typed)
     require_csrf()
+    portal.require_no_reset(signed)
     typed = request.form.get("user_code", "")
     approve = request.form.get("decision") == "approve"
     try:
@@ -160,6 +161,7 @@ def authorize() -> WerkzeugResponse | str:
         allow_external_form_action()  # the approval answers with a redirect to the CLI
         return render_template("cli_authorize.html", fields=dict(source.items()))
     require_csrf()
+    portal.require_no_reset(signed)
     state = source["state"]
     if request.form.get("decision") != "approve":
         audit("CliLoopbackSignIn", ok=False, principal=signed.principal, error="denied")

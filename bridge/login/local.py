@@ -185,6 +185,7 @@ def _complete(
         roles=[],
         trace_summary=None,
         signed_in_at=now.isoformat(),
+        password_reset_required=reset_required,
     )
     sign_in(signed)
     audit("ConsoleLogin", ok=True, principal=arn, details={"user_name": user_name, "mfa": mfa})

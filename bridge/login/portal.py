@@ -45,7 +45,9 @@ def portal() -> WerkzeugResponse | str:
     signed = current_session().signed_in
     if signed is None:
         return login_redirect()
-    if signed.kind == "local" and peek_pending(PASSWORD_RESET) is not None:
+    if signed.password_reset_required or (
+        signed.kind == "local" and peek_pending(PASSWORD_RESET) is not None
+    ):
         return redirect("/account/password")
     roles, explanation = choices_for(signed)
     return render_template("portal.html", roles=roles, explanation=explanation)
@@ -104,6 +106,7 @@ def issue_for(
     signed: SignedIn, role_arn: str, duration_seconds: int | None = None
 ) -> IssuedCredentials:
     """Credentials for `role_arn` through the API's own path (the portal and the CLI)."""
+    require_no_reset(signed)
     services = login_services()
     if signed.kind == "federated":
         return _issue_federated(signed, role_arn, duration_seconds)
@@ -136,6 +139,14 @@ def _issue_federated(
     return federation.browser_session(
         signed.identity, signed.provider, role_arn, options
     ).credentials
+
+
+def require_no_reset(signed: SignedIn) -> None:
+    """Nothing is granted to a session whose password must be changed first."""
+    if signed.password_reset_required:
+        raise PageError(
+            403, "Password change required", "change your password first (`/account/password`)"
+        )
 
 
 def _session_name(user_name: str) -> str:

@@ -91,6 +91,7 @@ def password_submit() -> WerkzeugResponse | tuple[str, int]:
         _audit_password(signed, ok=False, reason="rejected by the password policy")
         return _password_error(required, str(exc))
     _audit_password(signed, ok=True, reason=None)
+    signed.password_reset_required = False  # saved with the session at the response
     pending = pop_pending(PASSWORD_RESET)
     if pending is not None:
         return redirect(safe_next(pending.get("next")))

@@ -61,6 +61,8 @@ class SignedIn:
     trace_summary: str | None
     signed_in_at: str
     saml_session_index: str | None = None
+    # an IAM user whose password must change first: nothing else is granted until it has
+    password_reset_required: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignedIn:

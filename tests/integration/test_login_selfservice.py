@@ -108,6 +108,26 @@ def test_a_required_reset_comes_first(login: LoginApp) -> None:
     assert client.get("/portal").status_code == 200
 
 
+def test_nothing_is_granted_before_a_required_reset_even_past_its_page(
+    login: LoginApp,
+) -> None:
+    """Skipping `/account/password` (posting straight to the portal or the CLI approval pages,
+    or waiting out the pending step) grants nothing until the password has changed."""
+    user_arn = login.add_user("carol")
+    login.directory.login_profiles.update("carol", password_reset_required=True)
+    role = login.add_role("CarolRole", user_arn)
+    client = login.client()
+    sign_in(client, "carol")
+    for _ in range(3):  # the pending reset step (1 h) expires; the session stays alive
+        login.clock.advance(25 * 60)
+        client.get("/account/password")
+    token = csrf_of(client.get("/account/password"))
+    assume = client.post("/portal/assume", data={"csrf_token": token, "role_arn": role})
+    assert assume.status_code == 403
+    device = client.post("/device", data={"csrf_token": token, "user_code": "BCDF-GHJK"})
+    assert device.status_code == 403
+
+
 def _start_enrollment(client: FlaskClient) -> tuple[str, str]:
     token = csrf_of(client.get("/account/mfa"))
     page = page_text(client.post("/account/mfa", data={"csrf_token": token, "action": "create"}))
